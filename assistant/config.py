@@ -1,0 +1,93 @@
+"""Settings: one frozen object, and the only place that reads ASSISTANT_* environment variables.
+
+Every knob has a default a user would expect, so `Settings()` works on a fresh machine.
+`Settings.from_env()` overlays the environment; unknown ASSISTANT_* variables are an error,
+because a misspelt setting that silently does nothing is worse than a refusal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_index_dir() -> Path:
+    """Where the index lives unless told otherwise: the XDG data directory."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "news-assistant" / "index"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes how the assistant behaves. Immutable; use `replace()`."""
+
+    index_dir: Path = field(default_factory=default_index_dir)
+    corpus_dir: Path = BUNDLED_CORPUS
+    embedding_model: str = DEFAULT_MODEL
+    k: int = 5
+    llm: str = "extractive"
+    llm_model: str | None = None
+    chroma_url: str | None = None
+    max_file_mb: float = 50.0
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
+        object.__setattr__(self, "corpus_dir", Path(self.corpus_dir).expanduser())
+        if self.k < 1:
+            raise SettingsError(f"k must be at least 1, got {self.k}")
+        if self.batch_size < 1:
+            raise SettingsError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.max_file_mb <= 0:
+            raise SettingsError(f"max_file_mb must be positive, got {self.max_file_mb}")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; `None` values are ignored, unknown names refused."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(names))}"
+            )
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ASSISTANT_* variables, then explicit `overrides` (e.g. CLI flags)."""
+        env = os.environ if environ is None else environ
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in env.items():
+            if not key.startswith("ASSISTANT_") or key in _NOT_SETTINGS:
+                continue
+            name = key.removeprefix("ASSISTANT_").lower()
+            if name not in names:
+                valid = ", ".join(f"ASSISTANT_{n.upper()}" for n in sorted(names))
+                raise SettingsError(f"unknown environment variable {key}; valid: {valid}")
+            values[name] = _convert(key, raw, names[name].type)
+        return cls(**values).replace(**overrides)
+
+
+# Variables that share the prefix but belong to other parts (the UI's login, for one).
+_NOT_SETTINGS = frozenset({"ASSISTANT_UI_AUTH"})
+
+
+def _convert(key: str, raw: str, kind: Any) -> Any:
+    kind = str(kind)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a number, got {raw!r}") from None
+    return raw or None if "None" in kind else raw

@@ -1,0 +1,148 @@
+"""`Assistant`: wires settings, index, retrieval and answering into one object.
+
+Everything heavy (the model, the Chroma client) is created on first use and owned by the
+Assistant, so building one is instant and nothing loads at import time. The retrieval
+chain is a LangChain runnable: the `NewsRetriever` feeds the answerer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel, RunnablePassthrough
+
+from .answering import Answerer, make_answerer
+from .chunking import Chunker
+from .config import Settings, default_index_dir
+from .embeddings import Embedder
+from .errors import AssistantError, IndexError_
+from .index import Index, IndexStats
+from .ingest import Ingestor, IngestReport, Progress
+from .retrieval import NewsRetriever, Retriever
+from .schema import Answer, Passage
+from .sources import parse_date
+
+log = logging.getLogger("assistant")
+
+
+class Assistant:
+    """A news corpus you can ask questions about.
+
+    >>> assistant = Assistant(index_dir="/tmp/news-index")
+    >>> assistant.ingest(["corpus/"])
+    >>> print(assistant.ask("Who founded Mistral?"))
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        answerer: Answerer | None = None,
+        auto_ingest: bool | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.settings = (settings or Settings.from_env()).replace(**overrides)
+        self._answerer = answerer
+        # Only the default index fills itself from the bundled corpus; an index the user
+        # named stays exactly as the user built it.
+        self.auto_ingest = (
+            self.settings.index_dir == default_index_dir() if auto_ingest is None else auto_ingest
+        )
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder(self.settings.embedding_model, self.settings.batch_size)
+
+    @cached_property
+    def index(self) -> Index:
+        return Index(
+            self.settings.index_dir, self.settings.chroma_url, self.settings.embedding_model
+        )
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        return Chunker(self.embedder.tokenizer, self.embedder.max_tokens)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.index, self.embedder)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return self._answerer or make_answerer(self.settings.llm, self.embedder)
+
+    def as_retriever(self, k: int | None = None) -> NewsRetriever:
+        """This index as a LangChain retriever, for use in other chains."""
+        return NewsRetriever(retriever=self.retriever, k=k or self.settings.k)
+
+    def chain(self, k: int | None = None) -> Runnable[str, Answer]:
+        """question -> Answer, as a LangChain runnable: the retriever feeds the answerer."""
+        gather = RunnableParallel(question=RunnablePassthrough(), documents=self.as_retriever(k))
+        return gather | RunnableLambda(self._answer_documents)
+
+    def _answer_documents(self, inputs: dict[str, Any]) -> Answer:
+        passages = [_document_to_passage(d) for d in inputs["documents"]]
+        query_vector = self.embedder.embed_query(inputs["question"])
+        return self.answerer.answer(inputs["question"], passages, query_vector)
+
+    # -- the public verbs ------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path] | None = None,
+        sync: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Index these files and folders (default: the corpus folder)."""
+        paths = list(paths) if paths is not None else [self.settings.corpus_dir]
+        ingestor = Ingestor(self.index, self.embedder, self.chunker)
+        return ingestor.ingest(paths, sync=sync, progress=progress)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer `question` from the index, with numbered citations."""
+        question = " ".join(question.split())
+        if not question:
+            raise AssistantError("the question is empty: ask something about the news")
+        self.ready()
+        return self.chain(k).invoke(question)
+
+    def stats(self) -> IndexStats:
+        return self.index.stats()
+
+    def ready(self) -> None:
+        """Make sure there is something to search, or say how to get there."""
+        if self.index.chunk_count() > 0:
+            return
+        if self.auto_ingest and self.settings.corpus_dir.is_dir():
+            log.info(
+                "indexing %s into %s (first run)", self.settings.corpus_dir, self.settings.index_dir
+            )
+            report = self.ingest([self.settings.corpus_dir])
+            log.info("%s", report.summary())
+            if self.index.chunk_count() > 0:
+                return
+        raise IndexError_(
+            f"the index at {self.settings.index_dir} is empty: add articles with "
+            f"`assistant ingest PATH --index {self.settings.index_dir}`"
+        )
+
+
+def _document_to_passage(doc: Document) -> Passage:
+    m = doc.metadata
+    return Passage(
+        chunk_id=m["chunk_id"],
+        article_id=m["article_id"],
+        text=doc.page_content,
+        start=m["start"],
+        end=m["end"],
+        title=m["title"],
+        score=m["score"],
+        source=m.get("source"),
+        published=parse_date(m.get("published")),
+        url=m.get("url"),
+    )

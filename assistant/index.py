@@ -1,0 +1,398 @@
+"""The index: vectors in Chroma, and a SQLite catalog of articles and chunks beside them.
+
+The catalog is the source of truth for what is indexed. It holds each article's version,
+its chunks' spans and text, and an FTS5 keyword index over them, all changed in one SQLite
+transaction. Chroma holds the vectors. A changed article's new vectors are written before
+the catalog switches to them and its old vectors are deleted after, so a crash at any point
+leaves at worst vectors the catalog does not list; searches ignore those and
+`Index.sweep()` removes them. This is the only module that imports chromadb.
+
+Not here: deciding what to ingest (ingest.py) or how to rank (retrieval.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexError_
+from .offline import go_offline
+from .schema import Article, Chunk
+
+COLLECTION = "news_chunks"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, version TEXT NOT NULL, title TEXT NOT NULL, url TEXT,
+    published TEXT, source TEXT, authors TEXT NOT NULL, path TEXT, n_chunks INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,
+    article_id TEXT NOT NULL REFERENCES articles(id), idx INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the catalog knows it, joined with its article's metadata."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    title: str
+    source: str | None
+    published: date | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    articles: int
+    chunks: int
+    sources: tuple[str, ...]
+    oldest: date | None
+    newest: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "sources": list(self.sources),
+            "oldest": self.oldest.isoformat() if self.oldest else None,
+            "newest": self.newest.isoformat() if self.newest else None,
+        }
+
+
+class Index:
+    """Chroma vectors plus the SQLite catalog, in `index_dir` (or on a Chroma server)."""
+
+    def __init__(
+        self, index_dir: Path, chroma_url: str | None = None, embedding_model: str | None = None
+    ) -> None:
+        self.dir = Path(index_dir)
+        self.chroma_url = chroma_url
+        self.embedding_model = embedding_model
+        self._local = threading.local()
+        self._collection: Any = None
+
+    # -- opening -----------------------------------------------------------------------
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.dir / "catalog.sqlite3"
+
+    def exists(self) -> bool:
+        return self.catalog_path.exists()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """One SQLite connection per thread (Gradio answers from worker threads)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.catalog_path, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._check_model(conn)
+            self._local.conn = conn
+        return conn
+
+    def _check_model(self, conn: sqlite3.Connection) -> None:
+        """Vectors from two different models cannot be compared: refuse to mix them."""
+        if self.embedding_model is None:
+            return
+        row = conn.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
+        if row is None:
+            with conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('embedding_model', ?)",
+                    (self.embedding_model,),
+                )
+        elif row[0] != self.embedding_model:
+            raise IndexError_(
+                f"the index at {self.dir} was built with the embedding model {row[0]!r}, "
+                f"not {self.embedding_model!r}: use another --index, or the same model"
+            )
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            self._collection = self._open_collection()
+        return self._collection
+
+    def _open_collection(self) -> Any:
+        go_offline()
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.chroma_url:
+            client = _http_client(self.chroma_url, settings)
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=settings)
+        # embedding_function=None: we always pass vectors, and Chroma's default function
+        # would try to download a model.
+        return client.get_or_create_collection(
+            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    # -- reading -----------------------------------------------------------------------
+
+    def versions(self) -> dict[str, str]:
+        """article id -> indexed version, for every article in the catalog."""
+        return dict(self.db.execute("SELECT id, version FROM articles"))
+
+    def articles_by_path(self, paths: Iterable[str]) -> dict[str, list[str]]:
+        """For `--sync`: the article ids that came from each of these files."""
+        out: dict[str, list[str]] = {}
+        for path in paths:
+            rows = self.db.execute("SELECT id FROM articles WHERE path = ?", (path,))
+            out[path] = [r[0] for r in rows]
+        return out
+
+    def paths_under(self, root: str) -> dict[str, list[str]]:
+        """path -> article ids, for every indexed file below the folder `root`."""
+        prefix = root.rstrip("/") + "/"
+        rows = self.db.execute(
+            "SELECT path, id FROM articles WHERE substr(path, 1, ?) = ?", (len(prefix), prefix)
+        )
+        out: dict[str, list[str]] = {}
+        for path, article_id in rows:
+            out.setdefault(path, []).append(article_id)
+        return out
+
+    def chunk_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The catalog's chunks for `ids`; ids the catalog does not hold are left out."""
+        out: dict[str, StoredChunk] = {}
+        for batch in _batches(list(ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f"""SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
+                           a.title, a.source, a.published, a.url
+                    FROM chunks c JOIN articles a ON a.id = c.article_id
+                    WHERE c.id IN ({marks})""",
+                batch,
+            )
+            for row in rows:
+                out[row[0]] = StoredChunk(*row[:8], _date(row[8]), row[9])
+        return out
+
+    def dense_search(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks, best first."""
+        if n <= 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=n,
+            where=where or None,
+            include=["distances"],
+        )
+        ids, distances = result["ids"][0], result["distances"][0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def keyword_search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score, higher is better) from the FTS5 index, best first."""
+        match = _fts_query(query)
+        if not match or n <= 0:
+            return []
+        rows = self.db.execute(
+            """SELECT c.id, -bm25(chunks_fts, 2.0, 1.0) AS score
+               FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+               WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
+            (match, n),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    def stats(self) -> IndexStats:
+        db = self.db
+        articles, oldest, newest = db.execute(
+            "SELECT count(*), min(published), max(published) FROM articles"
+        ).fetchone()
+        sources = [
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+            )
+        ]
+        return IndexStats(
+            articles, self.chunk_count(), tuple(sources), _date(oldest), _date(newest)
+        )
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(
+        self,
+        items: Sequence[tuple[Article, list[Chunk]]],
+        vectors: np.ndarray,
+        embed_texts: Sequence[str],
+    ) -> None:
+        """Add or replace these articles with their chunks; `vectors` row i is chunk i."""
+        chunks = [c for _, cs in items for c in cs]
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk is required")
+        if chunks:
+            self.collection.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=vectors,
+                documents=list(embed_texts),
+                metadatas=[_chroma_meta(a, c) for a, cs in items for c in cs],
+            )
+        stale = self._swap_catalog(items)
+        self._delete_vectors(stale)
+
+    def _swap_catalog(self, items: Sequence[tuple[Article, list[Chunk]]]) -> list[str]:
+        """Point the catalog at the new chunks in one transaction; return the replaced ids."""
+        db = self.db
+        stale: list[str] = []
+        with db:
+            for article, chunks in items:
+                stale += self._remove_from_catalog(article.id)
+                db.execute(
+                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        article.id,
+                        article.version,
+                        article.title,
+                        article.url,
+                        article.published.isoformat() if article.published else None,
+                        article.source,
+                        json.dumps(list(article.authors)),
+                        article.path,
+                        len(chunks),
+                    ),
+                )
+                for c in chunks:
+                    cur = db.execute(
+                        'INSERT INTO chunks (id, article_id, idx, start, "end", text) '
+                        "VALUES (?,?,?,?,?,?)",
+                        (c.id, article.id, c.index, c.start, c.end, c.text),
+                    )
+                    db.execute(
+                        "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
+                        (cur.lastrowid, article.title, c.text),
+                    )
+        new_ids = {c.id for _, cs in items for c in cs}
+        return [i for i in stale if i not in new_ids]
+
+    def _remove_from_catalog(self, article_id: str) -> list[str]:
+        db = self.db
+        rows = db.execute("SELECT rowid, id FROM chunks WHERE article_id = ?", (article_id,))
+        rowids, ids = [], []
+        for rowid, chunk_id in rows:
+            rowids.append(rowid)
+            ids.append(chunk_id)
+        for batch in _batches(rowids, 500):
+            marks = ",".join("?" * len(batch))
+            db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", batch)
+            db.execute(f"DELETE FROM chunks WHERE rowid IN ({marks})", batch)
+        db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return ids
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Remove articles and their chunks; returns how many articles were removed."""
+        ids = list(article_ids)
+        stale: list[str] = []
+        with self.db:
+            for article_id in ids:
+                stale += self._remove_from_catalog(article_id)
+        self._delete_vectors(stale)
+        return len(ids)
+
+    def _delete_vectors(self, ids: list[str]) -> None:
+        for batch in _batches(ids, 1000):
+            self.collection.delete(ids=batch)
+
+    def sweep(self) -> int:
+        """Delete vectors that the catalog does not list (left by an interrupted write)."""
+        known = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+        stored = self.collection.get(include=[])["ids"]
+        orphans = [i for i in stored if i not in known]
+        self._delete_vectors(orphans)
+        return len(orphans)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _http_client(url: str, settings: Any) -> Any:
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise IndexError_(f"chroma_url must look like http://host:port, got {url!r}")
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=settings
+        )
+    except Exception as exc:
+        raise IndexError_(
+            f"cannot reach the Chroma server at {url} ({exc}); is `chroma run` running there?"
+        ) from exc
+
+
+def _chroma_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": article.id,
+        "version": article.version,
+        "title": article.title,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+    if article.source:
+        meta["source"] = article.source
+    if article.published:
+        meta["published"] = article.published.isoformat()
+        # Chroma compares numbers, not strings: YYYYMMDD as an int makes date ranges work.
+        meta["published_int"] = int(article.published.strftime("%Y%m%d"))
+    if article.url:
+        meta["url"] = article.url
+    return meta
+
+
+def _fts_query(text: str) -> str:
+    """An FTS5 query matching any of the words of `text` (quoted, so syntax is inert)."""
+    import re
+
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _batches(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
