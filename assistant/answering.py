@@ -126,8 +126,9 @@ class _Candidate:
 class ExtractiveAnswerer:
     """Answers with the retrieved sentences that best answer the question."""
 
-    def __init__(self, embedder: Embedder, max_sentences: int = 2,
-                 max_candidates: int = 16) -> None:
+    def __init__(
+        self, embedder: Embedder, max_sentences: int = 2, max_candidates: int = 16
+    ) -> None:
         self.embedder = embedder
         self.max_sentences = max_sentences
         # Embedding sentences is the answerer's whole cost; a cheap lexical shortlist

@@ -63,7 +63,7 @@ class Embedder:
     @property
     def max_tokens(self) -> int:
         """How many tokens the model reads; the rest of a longer text would be ignored."""
-        return int(self.model.max_seq_length)
+        return int(self.model.max_seq_length or 256)
 
     @property
     def tokenizer(self) -> Any:

@@ -198,7 +198,18 @@ class Index:
                 batch,
             )
             for row in rows:
-                out[row[0]] = StoredChunk(*row[:8], _date(row[8]), row[9])
+                out[row[0]] = StoredChunk(
+                    id=row[0],
+                    article_id=row[1],
+                    index=row[2],
+                    start=row[3],
+                    end=row[4],
+                    text=row[5],
+                    title=row[6],
+                    source=row[7],
+                    published=_date(row[8]),
+                    url=row[9],
+                )
         return out
 
     def dense_search(

@@ -144,16 +144,17 @@ def _read_md(path: Path, text: str) -> Iterator[Article]:
 def _read_html(path: Path, text: str) -> Iterator[Article]:
     import trafilatura  # heavy: imported only when HTML is read
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    if doc is None or not (doc.text or "").strip():
+    extracted = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    doc = extracted.as_dict() if extracted is not None and not isinstance(extracted, dict) else {}
+    if not (doc.get("text") or "").strip():
         raise SourceError(str(path), "no article text found in the HTML")
     meta = {
-        "title": doc.title,
-        "text": doc.text,
-        "published": doc.date,
-        "source": doc.sitename,
-        "authors": doc.author,
-        "url": doc.url,
+        "title": doc.get("title"),
+        "text": doc.get("text"),
+        "published": doc.get("date"),
+        "source": doc.get("sitename"),
+        "authors": doc.get("author"),
+        "url": doc.get("url"),
     }
     yield _article(path, {k: v for k, v in meta.items() if v})
 

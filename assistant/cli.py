@@ -1,0 +1,141 @@
+"""The `assistant` command: ingest, ask, chat, serve, stats.
+
+This is one of the two places that print (ui.py is the other): every AssistantError is
+caught in `main()` and shown as `Error: message`, exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .config import Settings
+from .core import Assistant
+from .errors import AssistantError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "httpx", "chromadb", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        command: Command = args.command
+        return command(args)
+    except AssistantError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Ask questions about a folder of news articles; get cited answers.",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    ingest = _command(sub, "ingest", cmd_ingest, "add or update articles in the index")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of articles")
+    ingest.add_argument(
+        "--sync", action="store_true", help="also remove indexed articles whose files are gone"
+    )
+
+    ask = _command(sub, "ask", cmd_ask, "answer one question")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+
+    _command(sub, "chat", cmd_chat, "a conversation in the terminal")
+    _command(sub, "stats", cmd_stats, "what the index holds").add_argument(
+        "--json", action="store_true", help="print the figures as JSON"
+    )
+
+    serve = _command(sub, "serve", cmd_serve, "the chat in the browser (same as python ui.py)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    return parser
+
+
+def _command(sub: Any, name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+    cmd: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    cmd.add_argument(
+        "--index",
+        metavar="DIR",
+        default=None,
+        help="index folder (default: $ASSISTANT_INDEX_DIR, else "
+        "~/.local/share/news-assistant/index)",
+    )
+    cmd.set_defaults(command=func)
+    return cmd
+
+
+def make_assistant(args: argparse.Namespace) -> Assistant:
+    return Assistant(Settings.from_env(index_dir=args.index))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = make_assistant(args)
+    report = assistant.ingest(args.paths, sync=args.sync)
+    for where, reason in report.failed:
+        print(f"failed: {where}: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = make_assistant(args).ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .chat import Conversation
+
+    conversation = Conversation(make_assistant(args))
+    print("Ask about the news. An empty line or Ctrl-D ends the chat.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            print(conversation.ask(question))
+        except AssistantError as exc:
+            print(f"Error: {exc}")
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = make_assistant(args).stats()
+    data = stats.to_json()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for key, value in data.items():
+            shown = ", ".join(value) if isinstance(value, list) else value
+            print(f"{key:>8}: {shown if shown not in (None, '') else '-'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui import serve
+
+    serve(make_assistant(args), host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

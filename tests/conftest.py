@@ -1,0 +1,49 @@
+"""Shared fixtures: the real embedding model and real Chroma stores in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.config import BUNDLED_CORPUS
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+EVAL_DIR = SHARED / "eval" / "realtimeqa-dev"
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """An Assistant over the bundled corpus, ingested once per test session."""
+    assistant = Assistant(index_dir=tmp_path_factory.mktemp("corpus-index"), auto_ingest=False)
+    report = assistant.ingest([BUNDLED_CORPUS])
+    assert report.ok, report.failed
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def shared_embedder(corpus_assistant: Assistant):  # type: ignore[no-untyped-def]
+    """The loaded model, reused so each test does not pay for loading it again."""
+    return corpus_assistant.embedder
+
+
+@pytest.fixture
+def make_assistant(tmp_path: Path, shared_embedder):  # type: ignore[no-untyped-def]
+    """A factory of Assistants on a fresh, empty index in this test's temp folder."""
+
+    def make(name: str = "index", **overrides) -> Assistant:  # type: ignore[no-untyped-def]
+        assistant = Assistant(index_dir=tmp_path / name, auto_ingest=False, **overrides)
+        assistant.embedder = shared_embedder
+        return assistant
+
+    return make
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,38 @@
+"""Chunks fit the model's window, cover the text, and know their spans."""
+
+from __future__ import annotations
+
+from assistant.chunking import Chunker, ChunkingPolicy, sentence_spans
+from assistant.schema import Article
+
+
+def test_sentence_spans_are_exact():
+    text = "First one. Second “quoted.” Third?\nFourth line"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["First one.", "Second “quoted.”", "Third?",
+                                              "Fourth line"]
+
+
+def test_chunks_never_exceed_the_model_window(shared_embedder):
+    chunker = Chunker(shared_embedder.tokenizer, shared_embedder.max_tokens)
+    long_sentence = " ".join(["antidisestablishmentarianism"] * 400)
+    text = "Short start. " + long_sentence + ". " + "Normal sentence here. " * 200
+    article = Article(id="a", title="T " * 80, text=text)
+    chunks = chunker.split(article)
+    title = chunker.title_for_embedding(article.title)
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        embedded = chunker.policy.embed_text(title, chunk.text)
+        assert shared_embedder.count_tokens(embedded) <= shared_embedder.max_tokens
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_chunk_ids_are_stable_and_versioned(shared_embedder):
+    chunker = Chunker(shared_embedder.tokenizer, 256, ChunkingPolicy(chunk_tokens=32))
+    article = Article(id="x", title="T", text="One sentence here. " * 30)
+    assert [c.id for c in chunker.split(article)] == [c.id for c in chunker.split(article)]
+    changed = Article(id="x", title="T", text="One sentence here. " * 31)
+    assert chunker.split(article)[0].id != chunker.split(changed)[0].id

@@ -1,0 +1,102 @@
+"""Incremental ingest: unchanged is free, changed replaces, --sync removes, bad input is kept apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import IndexError_
+from tests.conftest import write
+
+ARTICLE = """---
+title: Harbour bridge reopens
+source: Test Gazette
+published: 2024-03-01
+---
+The harbour bridge in Exampleton reopened on Friday after eight months of repairs.
+The city council said the repairs cost 12 million euros. Traffic returned to normal by noon.
+"""
+
+
+def test_reingest_of_unchanged_files_embeds_nothing(make_assistant, tmp_path: Path):
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assistant = make_assistant()
+    first = assistant.ingest([tmp_path / "news"])
+    assert len(first.added) == 1 and first.chunks_embedded > 0
+    again = assistant.ingest([tmp_path / "news"])
+    assert again.chunks_embedded == 0
+    assert len(again.unchanged) == 1 and not again.added and not again.updated
+
+
+def test_changed_file_replaces_its_chunks(make_assistant, tmp_path: Path):
+    path = write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assistant = make_assistant()
+    assistant.ingest([path])
+    before = assistant.index.chunk_count()
+    write(path, ARTICLE.replace("12 million", "15 million"))
+    report = assistant.ingest([path])
+    assert len(report.updated) == 1
+    assert assistant.index.chunk_count() == before
+    assert assistant.index.collection.count() == before, "old vectors are deleted"
+    answer = assistant.ask("How much did the bridge repairs cost?")
+    assert "15 million" in answer.text and "12 million" not in answer.text
+
+
+def test_sync_removes_articles_whose_files_are_gone(make_assistant, tmp_path: Path):
+    folder = tmp_path / "news"
+    write(folder / "bridge.md", ARTICLE)
+    gone = write(folder / "zoo.txt", "Zoo welcomes twin pandas\nThe city zoo welcomed twin pandas.")
+    assistant = make_assistant()
+    assistant.ingest([folder])
+    assert assistant.stats().articles == 2
+    gone.unlink()
+    kept = assistant.ingest([folder])
+    assert assistant.stats().articles == 2 and not kept.removed, "without --sync nothing goes"
+    report = assistant.ingest([folder], sync=True)
+    assert len(report.removed) == 1
+    assert assistant.stats().articles == 1
+    assert assistant.index.collection.count() == assistant.index.chunk_count()
+
+
+def test_one_bad_file_never_stops_the_others(make_assistant, tmp_path: Path):
+    folder = tmp_path / "news"
+    write(folder / "bridge.md", ARTICLE)
+    write(folder / "empty.txt", "")
+    (folder / "binary.json").write_bytes(b"\x00\x01\x02garbage")
+    write(folder / "lines.jsonl", '{"id": "a1", "title": "Ok", "text": "A fine article."}\n{oops\n')
+    report = make_assistant().ingest([folder])
+    assert sorted(report.added) == sorted(["a1", str((folder / "bridge.md").resolve())])
+    failed = dict(report.failed)
+    assert any(w.endswith("empty.txt") for w in failed)
+    assert any(w.endswith("binary.json") for w in failed)
+    assert f"{folder / 'lines.jsonl'}:2" in failed
+
+
+def test_sync_keeps_articles_of_a_file_that_failed_to_read(make_assistant, tmp_path: Path):
+    folder = tmp_path / "news"
+    path = write(folder / "lines.jsonl", '{"id": "a1", "title": "Ok", "text": "A fine article."}\n')
+    assistant = make_assistant()
+    assistant.ingest([folder])
+    write(path, '{"id": "a1", "title": "Ok", "text": "A fine article."}\n{broken\n')
+    report = assistant.ingest([folder], sync=True)
+    assert not report.removed and report.failed
+    assert assistant.stats().articles == 1
+
+
+def test_missing_path_is_reported(make_assistant, tmp_path: Path):
+    report = make_assistant().ingest([tmp_path / "nowhere"])
+    assert report.failed == [(str(tmp_path / "nowhere"), "no such file or directory")]
+
+
+def test_empty_index_says_how_to_fill_it(make_assistant):
+    with pytest.raises(IndexError_, match="assistant ingest"):
+        make_assistant().ask("Who founded Mistral?")
+
+
+def test_index_refuses_a_different_embedding_model(make_assistant, tmp_path: Path):
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    make_assistant().ingest([tmp_path / "news"])
+    other = make_assistant(embedding_model="some/other-model")
+    with pytest.raises(IndexError_, match="embedding model"):
+        other.index.versions()
