@@ -14,9 +14,9 @@ from functools import lru_cache
 from .config import Settings
 from .core import Assistant
 from .errors import AssistantError
-from .schema import Answer, Citation
+from .schema import Answer, Citation, Filters
 
-__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "Settings", "ask"]
+__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "Filters", "Settings", "ask"]
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ chain is a LangChain runnable: the `NewsRetriever` feeds the answerer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from .errors import AssistantError, IndexError_
 from .index import Index, IndexStats
 from .ingest import Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
-from .schema import Answer, Passage
+from .schema import Answer, Filters, Passage
 from .sources import parse_date
 
 log = logging.getLogger("assistant")
@@ -103,13 +103,27 @@ class Assistant:
         ingestor = Ingestor(self.index, self.embedder, self.chunker)
         return ingestor.ingest(paths, sync=sync, progress=progress)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer `question` from the index, with numbered citations."""
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        filters: Filters | None = None,
+        history: Sequence[str] = (),
+    ) -> Answer:
+        """Answer `question` from the index, with numbered citations.
+
+        `filters` limits the articles drawn on; `history` holds the earlier questions of a
+        conversation, so that a follow-up ("when did it launch?") can be understood.
+        """
+        from .chat import rewrite_follow_up
+
         question = " ".join(question.split())
         if not question:
             raise AssistantError("the question is empty: ask something about the news")
         self.ready()
-        return self.chain(k).invoke(question)
+        standalone = rewrite_follow_up(question, list(history))
+        return self.chain(k, filters).invoke(standalone)
 
     def stats(self) -> IndexStats:
         return self.index.stats()

@@ -20,7 +20,7 @@ from pydantic import ConfigDict
 
 from .embeddings import Embedder
 from .index import Index, StoredChunk
-from .schema import Passage
+from .schema import Filters, Passage
 
 RRF_K = 60  # the constant from Cormack et al. (2009); rankings are robust to it
 
@@ -44,7 +44,7 @@ class Retriever:
         self.candidates = candidates
         self.per_article = per_article
 
-    def search(self, question: str, k: int = 5) -> SearchResult:
+    def search(self, question: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
         query = self.embedder.embed_query(question)
         n = max(self.candidates, 4 * k)
         dense = self.index.dense_search(query, n)
@@ -53,14 +53,16 @@ class Retriever:
         stored = self.index.get_chunks([cid for cid, _ in fused])
         similarity = dict(dense)
         ranked = [stored[cid] for cid, _ in fused if cid in stored]
+        if filters:
+            ranked = [c for c in ranked if filters.admits(c.published, c.source)]
         picked = _limit_per_article(ranked, self.per_article)[:k]
         missing = [c.id for c in picked if c.id not in similarity]
         similarity.update(self._similarities(query, missing))
         passages = [_passage(c, similarity[c.id]) for c in picked]
         return SearchResult(passages, query)
 
-    def retrieve(self, question: str, k: int = 5) -> list[Passage]:
-        return self.search(question, k).passages
+    def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+        return self.search(question, k, filters).passages
 
     def _similarities(self, query: np.ndarray, ids: list[str]) -> dict[str, float]:
         """Cosine similarity for keyword-only hits, which dense search did not score."""
@@ -129,8 +131,11 @@ class NewsRetriever(BaseRetriever):
 
     retriever: Retriever
     k: int = 5
+    filters: Filters | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        return [passage_to_document(p) for p in self.retriever.retrieve(query, self.k)]
+        return [
+            passage_to_document(p) for p in self.retriever.retrieve(query, self.k, self.filters)
+        ]

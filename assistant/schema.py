@@ -70,6 +70,25 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Which articles a question may draw on. `as_of` also anchors relative dates."""
+
+    as_of: date | None = None
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+
+    def admits(self, published: date | None, source: str | None) -> bool:
+        """Whether an article with this date and outlet passes the filters."""
+        latest = min((d for d in (self.as_of, self.until) if d), default=None)
+        if latest and (published is None or published > latest):
+            return False
+        if self.since and (published is None or published < self.since):
+            return False
+        return not self.sources or (source or "") in self.sources
+
+
+@dataclass(frozen=True)
 class Citation:
     """A numbered source: the article and the exact span of it that is cited."""
 

@@ -9,8 +9,12 @@ from assistant.schema import Article
 def test_sentence_spans_are_exact():
     text = "First one. Second “quoted.” Third?\nFourth line"
     spans = sentence_spans(text)
-    assert [text[a:b] for a, b in spans] == ["First one.", "Second “quoted.”", "Third?",
-                                              "Fourth line"]
+    assert [text[a:b] for a, b in spans] == [
+        "First one.",
+        "Second “quoted.”",
+        "Third?",
+        "Fourth line",
+    ]
 
 
 def test_chunks_never_exceed_the_model_window(shared_embedder):

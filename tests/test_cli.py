@@ -24,9 +24,12 @@ def test_help_everywhere(capsys):
 
 def test_ingest_ask_json_and_stats(tmp_path: Path, capsys):
     folder = tmp_path / "news"
-    write(folder / "a.md", "---\ntitle: Lighthouse sold\nsource: Coast News\npublished: "
-          "2023-04-05\n---\nThe old lighthouse at Cape Sample was sold at auction for "
-          "2.4 million dollars to a marine research charity.\n")
+    write(
+        folder / "a.md",
+        "---\ntitle: Lighthouse sold\nsource: Coast News\npublished: "
+        "2023-04-05\n---\nThe old lighthouse at Cape Sample was sold at auction for "
+        "2.4 million dollars to a marine research charity.\n",
+    )
     write(folder / "bad.json", "{not json")
     index = str(tmp_path / "idx")
     assert main(["ingest", str(folder), "--index", index]) == 1, "a failed file sets the status"
@@ -57,8 +60,14 @@ def test_console_script_answers_the_headline_question(corpus_assistant, tmp_path
     """The installed `assistant` command, in a new process, on the corpus index."""
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(corpus_assistant.settings.index_dir)}
     exe = Path(sys.executable).with_name("assistant")
-    result = subprocess.run([str(exe), "ask", "Who founded Mistral?", "--json"], env=env,
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [str(exe), "ask", "Who founded Mistral?", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     for name in ("Arthur Mensch", "Guillaume Lample", "Lacroix"):

@@ -1,4 +1,4 @@
-"""Incremental ingest: unchanged is free, changed replaces, --sync removes, bad input is kept apart."""
+"""Incremental ingest: unchanged is free, changed replaces, --sync removes, bad input kept apart."""
 
 from __future__ import annotations
 

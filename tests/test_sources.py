@@ -53,13 +53,25 @@ def test_html_is_extracted_with_trafilatura(tmp_path: Path):
 
 
 def test_json_and_jsonl_accept_the_usual_aliases(tmp_path: Path):
-    record = {"headline": "H", "body": "Text body.", "published_at": "2023-12-11T08:00:00Z",
-              "author": "Ann Smith", "outlet": "Wire"}
+    record = {
+        "headline": "H",
+        "body": "Text body.",
+        "published_at": "2023-12-11T08:00:00Z",
+        "author": "Ann Smith",
+        "outlet": "Wire",
+    }
     (a,) = articles(write(tmp_path / "one.json", json.dumps(record)))
     assert (a.title, a.text, a.published, a.authors, a.source) == (
-        "H", "Text body.", date(2023, 12, 11), ("Ann Smith",), "Wire")
-    lines = "\n".join(json.dumps({"id": f"x{i}", "content": f"Story {i}.", "date": "2022-06-01"})
-                      for i in range(3))
+        "H",
+        "Text body.",
+        date(2023, 12, 11),
+        ("Ann Smith",),
+        "Wire",
+    )
+    lines = "\n".join(
+        json.dumps({"id": f"x{i}", "content": f"Story {i}.", "date": "2022-06-01"})
+        for i in range(3)
+    )
     many = articles(write(tmp_path / "many.jsonl", lines))
     assert [m.id for m in many] == ["x0", "x1", "x2"]
 

@@ -22,9 +22,19 @@ def test_handler_turns_errors_into_replies(make_assistant):
 
 def test_source_cards_escape_article_text():
     evil = "<img src=x onerror=alert(1)>"
-    citation = Citation(n=1, article_id="x", title=evil, source="<b>Outlet</b>",
-                        published=date(2024, 1, 1), url="javascript:alert(1)",
-                        passage=evil, start=0, end=len(evil), context=evil, context_start=0)
+    citation = Citation(
+        n=1,
+        article_id="x",
+        title=evil,
+        source="<b>Outlet</b>",
+        published=date(2024, 1, 1),
+        url="javascript:alert(1)",
+        passage=evil,
+        start=0,
+        end=len(evil),
+        context=evil,
+        context_start=0,
+    )
     html = source_cards(Answer("q", "a [1]", (citation,)))
     assert "<img" not in html and "&lt;img" in html
     assert "javascript:" not in html and "<b>" not in html
