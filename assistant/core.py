@@ -76,13 +76,15 @@ class Assistant:
     def answerer(self) -> Answerer:
         return self._answerer or make_answerer(self.settings.llm, self.embedder)
 
-    def as_retriever(self, k: int | None = None) -> NewsRetriever:
+    def as_retriever(self, k: int | None = None, filters: Filters | None = None) -> NewsRetriever:
         """This index as a LangChain retriever, for use in other chains."""
-        return NewsRetriever(retriever=self.retriever, k=k or self.settings.k)
+        return NewsRetriever(retriever=self.retriever, k=k or self.settings.k, filters=filters)
 
-    def chain(self, k: int | None = None) -> Runnable[str, Answer]:
+    def chain(self, k: int | None = None, filters: Filters | None = None) -> Runnable[str, Answer]:
         """question -> Answer, as a LangChain runnable: the retriever feeds the answerer."""
-        gather = RunnableParallel(question=RunnablePassthrough(), documents=self.as_retriever(k))
+        gather = RunnableParallel(
+            question=RunnablePassthrough(), documents=self.as_retriever(k, filters)
+        )
         return gather | RunnableLambda(self._answer_documents)
 
     def _answer_documents(self, inputs: dict[str, Any]) -> Answer:
