@@ -99,11 +99,19 @@ class Assistant:
         paths: Iterable[str | Path] | None = None,
         sync: bool = False,
         progress: Progress | None = None,
+        strict: bool = False,
     ) -> IngestReport:
-        """Index these files and folders (default: the corpus folder)."""
+        """Index these files, folders, globs, URLs or `-` (default: the corpus folder).
+
+        `progress(done, total)` is called as articles are settled; `strict` stops at the
+        first failure. Raises IndexError_ if another ingest is writing to this index.
+        """
         paths = list(paths) if paths is not None else [self.settings.corpus_dir]
-        ingestor = Ingestor(self.index, self.embedder, self.chunker)
-        return ingestor.ingest(paths, sync=sync, progress=progress)
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        # The chunker is passed lazily: it loads the model, which an ingest with nothing
+        # new to embed never needs.
+        ingestor = Ingestor(self.index, self.embedder, lambda: self.chunker, max_bytes=max_bytes)
+        return ingestor.ingest(paths, sync=sync, progress=progress, strict=strict)
 
     def ask(
         self,

@@ -12,12 +12,19 @@ Not here: deciding what to ingest (ingest.py) or how to rank (retrieval.py).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import signal
+import socket
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,7 @@ import numpy as np
 from .errors import IndexError_
 from .offline import go_offline
 from .schema import Article, Chunk
+from .sources import canonical_url
 
 COLLECTION = "news_chunks"
 
@@ -33,9 +41,13 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, version TEXT NOT NULL, title TEXT NOT NULL, url TEXT,
-    published TEXT, source TEXT, authors TEXT NOT NULL, path TEXT, n_chunks INTEGER NOT NULL
+    published TEXT, source TEXT, authors TEXT NOT NULL, path TEXT, n_chunks INTEGER NOT NULL,
+    url_key TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,
     article_id TEXT NOT NULL REFERENCES articles(id), idx INTEGER NOT NULL,
@@ -93,6 +105,7 @@ class Index:
         self.embedding_model = embedding_model
         self._local = threading.local()
         self._collection: Any = None
+        self._pending = False
 
     # -- opening -----------------------------------------------------------------------
 
@@ -113,6 +126,7 @@ class Index:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
+            _migrate(conn)
             self._check_model(conn)
             self._local.conn = conn
         return conn
@@ -153,15 +167,47 @@ class Index:
             client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=settings)
         # embedding_function=None: we always pass vectors, and Chroma's default function
         # would try to download a model.
-        return client.get_or_create_collection(
-            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        try:
+            return client.get_or_create_collection(
+                self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        except Exception as exc:  # an HttpClient connects lazily: this is the first request
+            if not self.chroma_url:
+                raise
+            raise IndexError_(
+                f"cannot use the Chroma server at {self.chroma_url} ({exc}); "
+                "is `chroma run` running there?"
+            ) from exc
+
+    @property
+    def collection_name(self) -> str:
+        """One collection per catalog on a server, so that catalogs never sweep each other.
+
+        The embedded store lives inside the index folder, so there it keeps a fixed name.
+        """
+        if not self.chroma_url:
+            return COLLECTION
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('collection', ?)",
+                (f"{COLLECTION}_{uuid.uuid4().hex[:12]}",),
+            )
+        return str(self.db.execute("SELECT value FROM meta WHERE key='collection'").fetchone()[0])
 
     # -- reading -----------------------------------------------------------------------
 
     def versions(self) -> dict[str, str]:
         """article id -> indexed version, for every article in the catalog."""
         return dict(self.db.execute("SELECT id, version FROM articles"))
+
+    def url_keys(self) -> dict[str, str]:
+        """canonical URL -> article id, for every article that has a URL."""
+        return dict(self.db.execute("SELECT url_key, id FROM articles WHERE url_key IS NOT NULL"))
+
+    def file_digests(self) -> dict[str, tuple[str, list[str]]]:
+        """path -> (content digest, article ids) of every file last read without error."""
+        rows = self.db.execute("SELECT path, digest, ids FROM files")
+        return {path: (digest, json.loads(ids)) for path, digest, ids in rows}
 
     def articles_by_path(self, paths: Iterable[str]) -> dict[str, list[str]]:
         """For `--sync`: the article ids that came from each of these files."""
@@ -262,30 +308,47 @@ class Index:
         items: Sequence[tuple[Article, list[Chunk]]],
         vectors: np.ndarray,
         embed_texts: Sequence[str],
+        files: Sequence[FileRecord] = (),
     ) -> None:
-        """Add or replace these articles with their chunks; `vectors` row i is chunk i."""
+        """Add or replace these articles with their chunks; `vectors` row i is chunk i.
+
+        An article replaces the indexed one with the same id or the same canonical URL.
+        `files` records files whose every article is now indexed, so that an unchanged file
+        is not even parsed next time.
+        """
         chunks = [c for _, cs in items for c in cs]
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk is required")
         if chunks:
+            self._mark_pending()
             self.collection.upsert(
                 ids=[c.id for c in chunks],
                 embeddings=vectors,
                 documents=list(embed_texts),
                 metadatas=[_chroma_meta(a, c) for a, cs in items for c in cs],
             )
-        stale = self._swap_catalog(items)
+        crash_point("upserted")
+        stale = self._swap_catalog(items, files)
+        crash_point("swapped")
         self._delete_vectors(stale)
 
-    def _swap_catalog(self, items: Sequence[tuple[Article, list[Chunk]]]) -> list[str]:
+    def _swap_catalog(
+        self, items: Sequence[tuple[Article, list[Chunk]]], files: Sequence[FileRecord]
+    ) -> list[str]:
         """Point the catalog at the new chunks in one transaction; return the replaced ids."""
         db = self.db
         stale: list[str] = []
         with db:
             for article, chunks in items:
-                stale += self._remove_from_catalog(article.id)
+                key = canonical_url(article.url)
+                same_story = db.execute(
+                    "SELECT id FROM articles WHERE url_key = ? AND id != ?", (key, article.id)
+                )
+                for old_id in [article.id, *(r[0] for r in same_story)]:
+                    stale += self._remove_from_catalog(old_id)
                 db.execute(
-                    "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO articles (id, version, title, url, published, source, "
+                    "authors, path, n_chunks, url_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         article.id,
                         article.version,
@@ -296,6 +359,7 @@ class Index:
                         json.dumps(list(article.authors)),
                         article.path,
                         len(chunks),
+                        key,
                     ),
                 )
                 for c in chunks:
@@ -308,6 +372,10 @@ class Index:
                         "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
                         (cur.lastrowid, article.title, c.text),
                     )
+            db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?)",
+                [(f.path, f.digest, json.dumps(list(f.ids))) for f in files],
+            )
         new_ids = {c.id for _, cs in items for c in cs}
         return [i for i in stale if i not in new_ids]
 
@@ -328,10 +396,19 @@ class Index:
     def delete(self, article_ids: Iterable[str]) -> int:
         """Remove articles and their chunks; returns how many articles were removed."""
         ids = list(article_ids)
+        if not ids:
+            return 0
         stale: list[str] = []
+        self._mark_pending()
         with self.db:
             for article_id in ids:
                 stale += self._remove_from_catalog(article_id)
+            # A file with no articles left is forgotten, so that it is read again if it
+            # comes back.
+            self.db.execute(
+                "DELETE FROM files WHERE path NOT IN "
+                "(SELECT path FROM articles WHERE path IS NOT NULL)"
+            )
         self._delete_vectors(stale)
         return len(ids)
 
@@ -342,16 +419,115 @@ class Index:
     def sweep(self) -> int:
         """Delete vectors that the catalog does not list (left by an interrupted write)."""
         known = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
-        stored = self.collection.get(include=[])["ids"]
-        orphans = [i for i in stored if i not in known]
+        orphans: list[str] = []
+        offset, page = 0, 5000
+        while True:
+            stored = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            orphans += [i for i in stored if i not in known]
+            if len(stored) < page:
+                break
+            offset += page
         self._delete_vectors(orphans)
         return len(orphans)
+
+    # -- crash recovery and the writer lock ----------------------------------------------
+
+    def _mark_pending(self) -> None:
+        """Note, before touching Chroma, that a crash from here on may leave orphan vectors."""
+        if not self._pending:
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('pending_writes', '1')")
+            self._pending = True
+
+    def mark_clean(self) -> None:
+        """Every write since `_mark_pending` finished: no orphan vectors are possible."""
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key = 'pending_writes'")
+        self._pending = False
+
+    def recover(self) -> int:
+        """After an interrupted ingest, delete its orphan vectors; returns how many.
+
+        Cheap when the last ingest finished (one SQLite read): a full sweep lists every
+        vector in Chroma, so it runs only when a write was left unfinished.
+        """
+        row = self.db.execute("SELECT 1 FROM meta WHERE key = 'pending_writes'").fetchone()
+        if row is None:
+            return 0
+        removed = self.sweep()
+        self.mark_clean()
+        return removed
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the index's writer lock, or fail at once naming the process that holds it.
+
+        An flock, so the kernel releases it when its holder dies, even by SIGKILL: a crashed
+        ingest never leaves a stale lock behind.
+        """
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / "ingest.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise IndexError_(
+                f"another ingest is writing to the index at {self.dir} ({holder}); "
+                "wait for it to finish, or ingest into another --index"
+            ) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, _holder().encode(), 0)
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            os.close(fd)  # closing releases the flock
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file whose articles are all indexed: its content digest and those articles' ids."""
+
+    path: str
+    digest: str
+    ids: tuple[str, ...]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a catalog made by an older version up to this schema."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    with conn:
+        if "url_key" not in columns:
+            conn.execute("ALTER TABLE articles ADD COLUMN url_key TEXT")
+        conn.execute("CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key)")
+
+
+def _holder() -> str:
+    started = datetime.now().isoformat(timespec="seconds")
+    command = " ".join(sys.argv) if sys.argv and sys.argv[0] else "python"
+    return f"pid {os.getpid()} on {socket.gethostname()}, started {started}: {command}"
+
+
+# Tests kill the ingest at exact points of a write: NEWS_ASSISTANT_CRASH_AT=upserted:2 sends
+# SIGKILL to this process the second time it reaches the point "upserted". Not an
+# ASSISTANT_* variable because it is not a setting: it is for the crash tests only.
+_crash_counts: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    target = os.environ.get("NEWS_ASSISTANT_CRASH_AT", "")
+    if not target.startswith(name + ":"):
+        return
+    _crash_counts[name] = _crash_counts.get(name, 0) + 1
+    if _crash_counts[name] == int(target.split(":")[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _http_client(url: str, settings: Any) -> Any:

@@ -1,24 +1,37 @@
-"""Ingest: read sources, skip what is unchanged, chunk and embed the rest, write the index.
+"""Incremental, crash-safe ingest: read sources, skip what is unchanged, embed and index the rest.
 
-Work is done in batches of chunks so the model always sees full batches (its throughput is
-the limit) and memory stays bounded by the batch, not the corpus. `sync=True` also removes
-articles whose files are gone or no longer contain them. Errors in one file or record are
-collected in the report and never stop the others.
+One ingest at a time holds the index's writer lock; a second one fails at once with a
+message naming the holder. Questions can be answered meanwhile: the catalog switches
+article by article in SQLite transactions, so a reader sees each article's old version or
+its new one. An ingest that was killed leaves at worst orphan vectors, which the next one
+deletes before it starts (`Index.recover`).
+
+Work is proportional to what changed. A file whose bytes hash as they did the last time it
+was read cleanly is not parsed again; an article whose content hash is unchanged is not
+chunked or embedded. Memory is bounded by the batch, not the corpus. `sync=True` also
+removes articles whose files are gone or no longer contain them. Errors in one file or
+record are collected in the report and never stop the others, unless `strict=True`.
+
+Not here: reading formats (sources.py, feeds.py, fetch.py) or how the index stores things.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .chunking import Chunker
 from .embeddings import Embedder
 from .errors import SourceError
-from .index import Index
+from .index import FileRecord, Index
 from .schema import Article, Chunk
-from .sources import discover, read_file
+from .sources import canonical_url, discover, looks_like_url, read_data, sniff_suffix
 
+# progress(done, total): articles settled so far, and the estimated number in this run.
 Progress = Callable[[int, int], None]
 
 
@@ -32,94 +45,204 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     chunks_embedded: int = 0
+    orphans_removed: int = 0  # vectors left by an interrupted earlier run
+    stopped_early: bool = False  # strict mode met a failure
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.failed)} failed ({self.chunks_embedded} chunks embedded)"
         )
+        if self.stopped_early:
+            text += "; stopped at the first failure (--strict)"
+        return text
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One thing to read: a file, stdin, or a URL."""
+
+    where: str
+    suffix: str
+    path: str | None = None  # resolved file path: recorded in the catalog, for --sync
+    data: bytes | None = None  # already read (stdin)
+    estimate: int = 1  # how many articles it probably holds, for the progress bar
 
 
 class Ingestor:
-    """Keeps an `Index` in step with a set of article files."""
+    """Keeps an `Index` in step with a set of article files, feeds and pages."""
 
     def __init__(
-        self, index: Index, embedder: Embedder, chunker: Chunker, batch_chunks: int = 256
+        self,
+        index: Index,
+        embedder: Embedder,
+        chunker: Chunker | Callable[[], Chunker],
+        batch_chunks: int = 256,
+        max_bytes: int | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
-        self.chunker = chunker
+        self._chunker = chunker
         self.batch_chunks = batch_chunks
+        self.max_bytes = max_bytes
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        """Made on first need: an ingest with nothing new never loads the model."""
+        return self._chunker if isinstance(self._chunker, Chunker) else self._chunker()
 
     def ingest(
-        self, paths: Iterable[str | Path], sync: bool = False, progress: Progress | None = None
-    ) -> IngestReport:
-        roots = [Path(p) for p in paths]
-        report = IngestReport()
-        files, missing = discover(roots)
-        report.failed += [(e.where, e.reason) for e in missing]
-        known = self.index.versions()
-        run = _Run()
-        pending: list[tuple[Article, list[Chunk]]] = []
-        for n, path in enumerate(files, 1):
-            for item in read_file(path):
-                if isinstance(item, SourceError):
-                    run.troubled.add(str(path.resolve()))
-                    report.failed.append((item.where, item.reason))
-                elif item.id in run.ids:
-                    report.failed.append((item.path or "", f"duplicate article id {item.id!r}"))
-                else:
-                    run.ids.add(item.id)
-                    self._classify(item, known, report, pending)
-                    if sum(len(c) for _, c in pending) >= self.batch_chunks:
-                        self._flush(pending, report)
-            if progress:
-                progress(n, len(files))
-        self._flush(pending, report)
-        if sync:
-            report.removed += self._sync(roots, run)
-        return report
-
-    def _classify(
         self,
-        article: Article,
-        known: dict[str, str],
-        report: IngestReport,
-        pending: list[tuple[Article, list[Chunk]]],
-    ) -> None:
-        old = known.get(article.id)
+        paths: Iterable[str | Path],
+        sync: bool = False,
+        progress: Progress | None = None,
+        strict: bool = False,
+    ) -> IngestReport:
+        """Index these files, folders, globs, URLs and `-` (stdin); see the module doc."""
+        paths = list(paths)
+        with self.index.writer_lock():
+            run = _Run(self.index, progress, strict)
+            run.report.orphans_removed = self.index.recover()
+            units = self._units(paths, run)
+            run.total = sum(u.estimate for u in units)
+            for unit in units:
+                if run.stopped:
+                    break
+                self._read_unit(unit, run)
+            self._flush(run)
+            if sync and not run.stopped:
+                run.report.removed += self._sync(paths, run)
+            self.index.mark_clean()
+            run.total = run.done
+            run.tick()
+        return run.report
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _units(self, paths: list[str | Path], run: _Run) -> list[_Unit]:
+        units: list[_Unit] = []
+        local: list[str | Path] = []
+        for p in paths:
+            if str(p) == "-":
+                data = sys.stdin.buffer.read()
+                units.append(_Unit("<stdin>", sniff_suffix(data), data=data))
+            elif looks_like_url(str(p)):
+                units.append(_Unit(str(p), ".urls", data=str(p).encode()))
+            else:
+                local.append(p)
+        files, errors = discover(local, self.max_bytes)
+        for error in errors:
+            run.fail(error)
+        units += [_Unit(str(f), f.suffix, str(f.resolve()), estimate=_estimate(f)) for f in files]
+        return units
+
+    def _read_unit(self, unit: _Unit, run: _Run) -> None:
+        data = unit.data
+        if data is None:
+            try:
+                data = Path(unit.where).read_bytes()
+            except OSError as exc:
+                run.fail(SourceError(unit.where, f"cannot read file ({exc.strerror or exc})"))
+                return
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if unit.path and self._skip_unchanged_file(unit, digest, run):
+            return
+        ids: list[str] = []
+        troubled = False
+        for item in read_data(data, unit.where, unit.suffix, unit.path):
+            troubled |= not self._accept(item, run, ids)
+            if run.stopped:
+                return
+        if unit.path:
+            run.files_read.add(unit.path)
+            if troubled:
+                run.troubled.add(unit.path)
+            else:
+                run.pending_files.append(FileRecord(unit.path, digest, tuple(ids)))
+
+    def _skip_unchanged_file(self, unit: _Unit, digest: str, run: _Run) -> bool:
+        """A file read cleanly before, byte for byte the same, whose articles are all indexed."""
+        assert unit.path is not None
+        digest_before, ids = run.files.get(unit.path, ("", []))
+        if digest != digest_before or not all(i in run.known for i in ids):
+            return False
+        if any(i in run.ids for i in ids):
+            return False  # an id also in another file this run: read it to report that
+        run.files_read.add(unit.path)
+        run.ids.update(ids)
+        run.report.unchanged += ids
+        run.settle(len(ids))
+        return True
+
+    def _accept(self, item: Article | SourceError, run: _Run, ids: list[str]) -> bool:
+        """Classify one article (or record one error); False if it is a failure."""
+        if isinstance(item, SourceError):
+            run.fail(item)
+            return False
+        key = canonical_url(item.url)
+        duplicate = item.id in run.ids or (key is not None and key in run.urls_seen)
+        if duplicate:
+            first = item.id if item.id in run.ids else run.urls_seen[key or ""]
+            reason = f"duplicate of article {first!r} read earlier in this run"
+            run.fail(SourceError(item.path or "<input>", f"{reason} (id {item.id!r})"))
+            return False
+        run.ids.add(item.id)
+        ids.append(item.id)
+        if key:
+            run.urls_seen[key] = item.id
+        self._classify(item, key, run)
+        return True
+
+    def _classify(self, article: Article, key: str | None, run: _Run) -> None:
+        old = run.known.get(article.id)
         if old == article.version:
-            report.unchanged.append(article.id)
+            run.report.unchanged.append(article.id)
+            run.settle(1)
             return
-        (report.updated if old else report.added).append(article.id)
-        pending.append((article, self.chunker.split(article)))
+        # Same canonical URL under another id: the same story, so this replaces it.
+        replaces = old is not None or (key is not None and key in run.urls)
+        (run.report.updated if replaces else run.report.added).append(article.id)
+        chunks = self.chunker.split(article)
+        run.pending.append((article, chunks))
+        run.pending_chunks += len(chunks)
+        if run.pending_chunks >= self.batch_chunks:
+            self._flush(run)
 
-    def _flush(self, pending: list[tuple[Article, list[Chunk]]], report: IngestReport) -> None:
-        if not pending:
+    # -- writing ---------------------------------------------------------------------
+
+    def _flush(self, run: _Run) -> None:
+        if not run.pending and not run.pending_files:
             return
-        titles = {a.id: self.chunker.title_for_embedding(a.title) for a, _ in pending}
-        texts = [
-            self.chunker.policy.embed_text(titles[a.id], c.text) for a, cs in pending for c in cs
-        ]
+        texts: list[str] = []
+        if run.pending:
+            titles = {a.id: self.chunker.title_for_embedding(a.title) for a, _ in run.pending}
+            texts = [
+                self.chunker.policy.embed_text(titles[a.id], c.text)
+                for a, cs in run.pending
+                for c in cs
+            ]
         vectors = self.embedder.embed(texts)
-        self.index.write(pending, vectors, texts)
-        report.chunks_embedded += len(texts)
-        pending.clear()
+        self.index.write(run.pending, vectors, texts, run.pending_files)
+        run.report.chunks_embedded += len(texts)
+        run.settle(len(run.pending))
+        run.pending, run.pending_files, run.pending_chunks = [], [], 0
 
-    def _sync(self, roots: list[Path], run: _Run) -> list[str]:
+    def _sync(self, paths: list[str | Path], run: _Run) -> list[str]:
         """Remove indexed articles under these roots that this run did not find.
 
         A file that failed to read, in whole or in part, keeps its articles: bad input
-        never costs what is already stored.
+        never costs what is already stored. URLs and stdin have no files to sync.
         """
         gone: list[str] = []
-        for root in roots:
-            root = root.expanduser().resolve()
+        for raw in paths:
+            if str(raw) == "-" or looks_like_url(str(raw)):
+                continue
+            root = Path(raw).expanduser().resolve()
             indexed = (
                 self.index.paths_under(str(root))
                 if root.is_dir()
@@ -132,9 +255,54 @@ class Ingestor:
         return gone
 
 
-@dataclass
 class _Run:
-    """What one run has seen: article ids, and files that had errors."""
+    """The state of one ingest run: what the index held, what this run saw and owes."""
 
-    ids: set[str] = field(default_factory=set)
-    troubled: set[str] = field(default_factory=set)
+    def __init__(self, index: Index, progress: Progress | None, strict: bool) -> None:
+        self.report = IngestReport()
+        self.known = index.versions()
+        self.urls = index.url_keys()
+        self.files = index.file_digests()
+        self.progress = progress
+        self.strict = strict
+        self.stopped = False
+        self.ids: set[str] = set()
+        self.urls_seen: dict[str, str] = {}
+        self.files_read: set[str] = set()
+        self.troubled: set[str] = set()
+        self.pending: list[tuple[Article, list[Chunk]]] = []
+        self.pending_files: list[FileRecord] = []
+        self.pending_chunks = 0
+        self.done = 0
+        self.total = 0
+
+    def fail(self, error: SourceError) -> None:
+        self.report.failed.append((error.where, error.reason))
+        self.settle(1)
+        if self.strict:
+            self.stopped = self.report.stopped_early = True
+
+    def settle(self, n: int) -> None:
+        self.done += n
+        self.tick()
+
+    def tick(self) -> None:
+        if self.progress:
+            self.total = max(self.total, self.done)
+            self.progress(self.done, self.total)
+
+
+def _estimate(path: Path) -> int:
+    """Articles in a file, roughly: one per line of JSON Lines, else one."""
+    if path.suffix.lower() != ".jsonl":
+        return 1
+    try:
+        return max(1, sum(block.count(b"\n") for block in _blocks(path)))
+    except OSError:
+        return 1
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            yield block
