@@ -44,9 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     ingest = _command(sub, "ingest", cmd_ingest, "add or update articles in the index")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of articles")
+    ingest.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, folders, globs ('news/**/*.jsonl'), feeds, http(s) URLs, or - for stdin",
+    )
     ingest.add_argument(
         "--sync", action="store_true", help="also remove indexed articles whose files are gone"
+    )
+    ingest.add_argument(
+        "--strict", action="store_true", help="stop at the first file or record that fails"
     )
 
     ask = _command(sub, "ask", cmd_ask, "answer one question")
@@ -74,17 +82,27 @@ def _command(sub: Any, name: str, func: Command, help_text: str) -> argparse.Arg
         help="index folder (default: $ASSISTANT_INDEX_DIR, else "
         "~/.local/share/news-assistant/index)",
     )
+    cmd.add_argument(
+        "--chroma-url",
+        metavar="URL",
+        default=None,
+        help="keep the vectors on a Chroma server, e.g. http://127.0.0.1:8000 "
+        "(default: $ASSISTANT_CHROMA_URL, else inside the index folder)",
+    )
     cmd.set_defaults(command=func)
     return cmd
 
 
 def make_assistant(args: argparse.Namespace) -> Assistant:
-    return Assistant(Settings.from_env(index_dir=args.index))
+    return Assistant(Settings.from_env(index_dir=args.index, chroma_url=args.chroma_url))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from .progress import ProgressBar
+
     assistant = make_assistant(args)
-    report = assistant.ingest(args.paths, sync=args.sync)
+    with ProgressBar() as bar:
+        report = assistant.ingest(args.paths, sync=args.sync, progress=bar, strict=args.strict)
     for where, reason in report.failed:
         print(f"failed: {where}: {reason}", file=sys.stderr)
     print(report.summary())

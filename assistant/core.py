@@ -110,7 +110,13 @@ class Assistant:
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         # The chunker is passed lazily: it loads the model, which an ingest with nothing
         # new to embed never needs.
-        ingestor = Ingestor(self.index, self.embedder, lambda: self.chunker, max_bytes=max_bytes)
+        ingestor = Ingestor(
+            self.index,
+            self.embedder,
+            lambda: self.chunker,
+            batch_chunks=4 * self.settings.batch_size,
+            max_bytes=max_bytes,
+        )
         return ingestor.ingest(paths, sync=sync, progress=progress, strict=strict)
 
     def ask(

@@ -446,8 +446,6 @@ def _dateutil(text: str) -> date | None:
     return parser.parse(text, fuzzy=False).date()
 
 
-
-
 def _read_feed(origin: _Origin, text: str) -> Iterator[Article | SourceError]:
     from .feeds import read_feed  # feedparser is imported only when a feed is read
 
