@@ -1,45 +1,200 @@
-"""The Gradio chat handler, called directly (the browser tests drive the served app)."""
+"""The Gradio chat's logic, called directly (tests/test_browser.py drives the served app)."""
 
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
+from pathlib import Path
 
-from assistant.schema import Answer, Citation
-from ui import ChatHandler, build_app, source_cards
+import pytest
+
+import ui
+from assistant.errors import BackendError, SettingsError
+from assistant.schema import Answer, Citation, Filters, Passage
+from tests.conftest import write
+from ui import ChatHandler, ChatOptions, build_app, parse_options, render_reply, source_cards
+
+EVIL = "<img src=x onerror=alert(1)>"
 
 
-def test_handler_answers_with_source_cards(corpus_assistant):
-    reply, cards = ChatHandler(corpus_assistant)("Who founded Mistral?", [])
-    assert "Arthur Mensch" in reply and "[1]" in reply
-    assert "Microsoft Teams Up with Mistral AI" in cards and "2024-02-26" in cards
-    assert "<mark>" in cards
+def _citation(n: int, published: date | None, title: str = "T", **kw) -> Citation:  # type: ignore[no-untyped-def]
+    return Citation(
+        n=n,
+        article_id=f"a{n}",
+        title=title,
+        source=kw.get("source", "Outlet"),
+        published=published,
+        url=kw.get("url"),
+        passage=kw.get("passage", "cited"),
+        start=kw.get("start", 0),
+        end=kw.get("end", 5),
+        context=kw.get("context", ""),
+        context_start=0,
+    )
 
 
-def test_handler_turns_errors_into_replies(make_assistant):
-    reply, cards = ChatHandler(make_assistant())("Who founded Mistral?", [])
-    assert reply.startswith("Sorry") and "assistant ingest" in reply and cards == ""
+def test_reply_has_answer_markers_linked_to_cards(corpus_assistant):
+    reply = ChatHandler(corpus_assistant, pace=0).reply("Who founded Mistral?", [])
+    assert "Arthur Mensch" in reply
+    assert '<a class="cite" href="#src-1-1">[1]</a>' in reply
+    assert 'id="src-1-1"' in reply and "<mark>" in reply
+    assert "Microsoft Teams Up with Mistral AI" in reply and "2024-02-26" in reply
+
+
+def test_reply_streams_then_completes(corpus_assistant):
+    parts = list(ChatHandler(corpus_assistant, pace=0).stream("Who founded Mistral?", []))
+    assert len(parts) > 2
+    assert "source-card" not in parts[0] and "source-card" in parts[-1]
+    assert all(len(a) <= len(b) for a, b in pairwise(parts))
+
+
+def test_card_ids_are_unique_per_turn(corpus_assistant):
+    history = [
+        {"role": "user", "content": "Who founded Mistral?"},
+        {"role": "assistant", "content": "..."},
+    ]
+    reply = ChatHandler(corpus_assistant, pace=0).reply("When was Mistral 7B released?", history)
+    assert 'id="src-2-1"' in reply and 'id="src-1-1"' not in reply
+
+
+@pytest.mark.parametrize("question", ui.EXAMPLES)
+def test_example_questions_are_answered_from_the_bundled_corpus(corpus_assistant, question):
+    answer = corpus_assistant.ask(question)
+    assert answer.answered and answer.citations, question
+
+
+def test_empty_index_is_a_friendly_reply(make_assistant):
+    reply = ChatHandler(make_assistant(), pace=0).reply("Who founded Mistral?", [])
+    assert reply.startswith("Sorry") and "Add articles" in reply
+    assert "Traceback" not in reply
+
+
+class _UnreachableAnswerer:
+    def answer(self, question, passages, query_vector):  # type: ignore[no-untyped-def]
+        raise BackendError("the LLM server at http://127.0.0.1:9 did not answer: start it")
+
+
+class _BuggyAnswerer:
+    def answer(self, question, passages, query_vector):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("a bug")
+
+
+def test_unreachable_backend_is_a_friendly_reply(make_assistant):
+    assistant = make_assistant(answerer=_UnreachableAnswerer())
+    write(assistant.settings.index_dir.parent / "a" / "a.md", "# Title\n\nSome text here.\n")
+    assistant.ingest([assistant.settings.index_dir.parent / "a"])
+    reply = ChatHandler(assistant, pace=0).reply("What is here?", [])
+    assert reply.startswith("Sorry") and "did not answer: start it" in reply
+
+
+def test_a_bug_never_shows_a_stack_trace(make_assistant):
+    assistant = make_assistant(answerer=_BuggyAnswerer())
+    write(assistant.settings.index_dir.parent / "a" / "a.md", "# Title\n\nSome text here.\n")
+    assistant.ingest([assistant.settings.index_dir.parent / "a"])
+    reply = ChatHandler(assistant, pace=0).reply("What is here?", [])
+    assert reply.startswith("Sorry") and "ZeroDivisionError" not in reply
+
+
+def test_unknown_backend_is_a_friendly_reply(corpus_assistant):
+    options = ChatOptions(llm="no-such-backend")
+    reply = ChatHandler(corpus_assistant, pace=0).reply("Who founded Mistral?", [], options)
+    assert reply.startswith("Sorry") and "extractive" in reply  # lists the valid ones
+
+
+def test_other_backend_shares_the_index_and_model(corpus_assistant):
+    handler = ChatHandler(corpus_assistant)
+    assert handler.for_backend("extractive", None) is corpus_assistant
+    sibling = handler.for_backend("extractive", "some-model")
+    assert sibling.index is corpus_assistant.index
+    assert sibling.embedder is corpus_assistant.embedder
+    assert sibling.settings.llm_model == "some-model"
+
+
+def test_filters_reach_the_assistant(corpus_assistant):
+    handler = ChatHandler(corpus_assistant, pace=0)
+    options = parse_options(until="2023-12-31", k=8)
+    reply = handler.reply("What did Mistral launch with Microsoft?", [], options)
+    assert "2024-" not in reply  # nothing published after the cut-off is cited
+    outlet = parse_options(outlets=["Seed article"])
+    reply = handler.reply("Who founded Mistral?", [], outlet)
+    assert "Sample News Desk" not in reply and "Seed article" in reply
+
+
+def test_parse_options():
+    assert parse_options() == ChatOptions()
+    opts = parse_options("extractive", " m ", "2024-03-01", "", None, ["A"], 7.0)
+    assert opts == ChatOptions("extractive", "m", 7, Filters(date(2024, 3, 1), None, None, ("A",)))
+    with pytest.raises(SettingsError, match="2024-02-26"):
+        parse_options(since="March")
 
 
 def test_source_cards_escape_article_text():
-    evil = "<img src=x onerror=alert(1)>"
-    citation = Citation(
-        n=1,
-        article_id="x",
-        title=evil,
+    citation = _citation(
+        1,
+        date(2024, 1, 1),
+        title=EVIL,
         source="<b>Outlet</b>",
-        published=date(2024, 1, 1),
         url="javascript:alert(1)",
-        passage=evil,
-        start=0,
-        end=len(evil),
-        context=evil,
-        context_start=0,
+        passage=EVIL,
+        end=len(EVIL),
+        context=EVIL + "\n\n[click](javascript:alert(2)) *bold*",
     )
     html = source_cards(Answer("q", "a [1]", (citation,)))
     assert "<img" not in html and "&lt;img" in html
-    assert "javascript:" not in html and "<b>" not in html
+    assert "javascript:" not in html.replace("javascript:alert(2)", "")
+    assert "<b>" not in html and "\n" not in html  # one line: it stays one HTML block
+    assert "[click]" not in html and "*bold*" not in html  # no Markdown either
+
+
+def test_answer_text_is_escaped_but_markers_stay_links():
+    answer = Answer("q", "See <b>this</b> [x](javascript:alert(1)) [1].", (_citation(1, None),))
+    reply = render_reply(answer, 3)
+    assert "<b>" not in reply and "[x](javascript" not in reply
+    assert '<a class="cite" href="#src-3-1">[1]</a>' in reply
+
+
+def test_timeline_only_when_sources_span_several_dates():
+    one_date = (_citation(1, date(2024, 2, 26)), _citation(2, date(2024, 2, 26)))
+    assert "timeline" not in render_reply(Answer("q", "a [1][2]", one_date), 1)
+    spread = (_citation(1, date(2024, 2, 26)), _citation(2, date(2023, 6, 13)))
+    reply = render_reply(Answer("q", "a [1][2]", spread), 1)
+    assert 'class="timeline"' in reply
+    assert reply.index("2023-06-13") < reply.index("2024-02-26")  # oldest first
+
+
+def test_unanswered_lists_closest_articles_escaped():
+    related = (Passage("c", "a", "t", 0, 1, EVIL, 0.1, "Outlet", date(2024, 1, 1)),)
+    reply = render_reply(Answer("q", "Not covered.", (), False, (), related), 1)
+    assert "Closest articles" in reply and "&lt;img" in reply and "<img" not in reply
+
+
+def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Path):
+    assistant = make_assistant()
+    good = write(tmp_path / "in" / "good.md", "# Good news\n\nThe bridge reopened today.\n")
+    bad = write(tmp_path / "in" / "bad.jsonl", '{"title": "x", "text": "fine"}\n{oops\n')
+    seen: list[tuple[int, int]] = []
+    report = ui.ingest_uploads(assistant, [str(good), str(bad)], lambda d, t: seen.append((d, t)))
+    assert "2 added" in report and "bad.jsonl" in report
+    assert seen and seen[-1][0] == seen[-1][1] > 0  # the bar reaches its end
+    assert assistant.stats().articles == 2
+    assert ChatHandler(assistant, pace=0).reply("What reopened today?", []).count("Good news")
+    again = ui.ingest_uploads(assistant, [str(good)])
+    assert "1 unchanged" in again  # same file, same place: nothing to redo
+
+
+def test_index_summary(corpus_assistant, make_assistant):
+    summary = ui.index_summary(corpus_assistant)
+    stats = corpus_assistant.stats()
+    assert f"**{stats.articles}** articles" in summary and "Seed article" in summary
+    assert "empty" in ui.index_summary(make_assistant())
+
+
+def test_auth_from_env():
+    assert ui.auth_from_env({}) is None
+    assert ui.auth_from_env({"ASSISTANT_UI_AUTH": "ann:s3:cret"}) == ("ann", "s3:cret")
+    with pytest.raises(SettingsError, match="user:password"):
+        ui.auth_from_env({"ASSISTANT_UI_AUTH": "nopassword"})
 
 
 def test_app_builds(corpus_assistant):
-    app = build_app(corpus_assistant)
-    assert app is not None
+    assert build_app(corpus_assistant) is not None

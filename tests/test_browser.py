@@ -1,0 +1,226 @@
+"""The chat served on a free loopback port, driven by Debian's Chromium through Playwright.
+
+One server per module, on its own temporary index (the bundled corpus plus a hostile
+article); the browser is the system's /usr/bin/chromium, never a downloaded one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+import ui
+from assistant import Assistant
+from assistant.config import BUNDLED_CORPUS
+from tests.conftest import write
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+SEED_TITLE = "Microsoft Teams Up with Mistral AI to Diversify AI Offerings"
+XSS_TITLE = "<img src=x onerror=alert(1)>"
+XSS_ARTICLE = f"""---
+title: "{XSS_TITLE}"
+source: "<b>Evil Outlet</b>"
+published: 2024-03-01
+---
+
+The Quillfeather Observatory in Tromsø discovered a comet named Vask-9 on Friday.
+<script>alert(2)</script> <img src=y onerror=alert(3)> [click me](javascript:alert(4))
+Astronomers said the comet Vask-9 will pass closest to Earth in the spring of 2031.
+"""
+ANSWER_WAIT_MS = 90_000  # answers take a second; the CPU is shared with other test runs
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    assistant: Assistant
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)  # polling a condition, not a fixed wait
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("ui")
+    assistant = Assistant(index_dir=root / "index", auto_ingest=False)
+    assistant.embedder = shared_embedder
+    hostile = write(root / "hostile" / "comet.md", XSS_ARTICLE)
+    report = assistant.ingest([BUNDLED_CORPUS, hostile])
+    assert report.ok, report.failed
+    app = ui.build_app(assistant)
+    port = _free_port()
+    ui.launch(app, port=port, block=False)
+    url = f"http://127.0.0.1:{port}/"
+    _wait_for_http(url)
+    yield Served(url, assistant)
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: run `scripts/setup --test`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, served: Served) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.requests = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.goto(served.url)
+    yield page
+    context.close()
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type a question, send it, and return the finished answer's message element."""
+    before = page.locator("#chat .message.bot").count()
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    reply = page.locator("#chat .message.bot").nth(before)
+    # The finished reply is the one with source cards (or a closing notice); while it
+    # streams it has only text.
+    reply.locator(".source-card, .related").first.wait_for(timeout=ANSWER_WAIT_MS)
+    return reply
+
+
+def test_founders_answer_with_the_seed_article_card(page: Any, tmp_path: Path) -> None:
+    reply = ask(page, "Who founded Mistral?")
+    text = reply.inner_text()
+    for founder in ("Arthur Mensch", "Guillaume Lample", "Lacroix"):
+        assert founder in text
+    seed = reply.locator(".source-card", has_text=SEED_TITLE)
+    assert seed.count() == 1
+    assert seed.locator("mark").count() == 1  # the supporting sentence is highlighted
+    assert "2024-02-26" in seed.inner_text()
+    page.screenshot(path=tmp_path / "chat.png", full_page=True)
+    assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+
+def test_clicking_a_marker_brings_its_card_into_view(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    reply = ask(page, "Who founded Mistral?")
+    marker = reply.locator("a.cite").first
+    card = page.locator(marker.get_attribute("href"))
+    card.evaluate("el => el.closest('.bubble-wrap, [role=log]')?.scrollTo(0, 0)")
+    marker.click()
+    expect(card).to_have_class(re.compile(r"\bflash\b"))
+    expect(card).to_be_in_viewport()
+
+
+def test_upload_then_ask_about_it(page: Any, tmp_path: Path) -> None:
+    good = write(
+        tmp_path / "harbour.md",
+        "---\ntitle: Port of Valdoria Opens a Floating Solar Farm\nsource: Coastal Wire\n"
+        "published: 2024-09-12\n---\n\nThe port of Valdoria opened a floating solar farm "
+        "of 4,000 panels on its outer harbour on Thursday. The harbour master said the farm "
+        "will power the cranes of the container terminal.\n",
+    )
+    bad = write(tmp_path / "broken.json", "{this is not json")
+    page.get_by_text("Add articles").click()
+    page.locator("#upload-files input[type=file]").set_input_files([str(good), str(bad)])
+    page.locator("#upload-btn").click()
+    report = page.locator("#upload-report")
+    report.get_by_text("1 added").wait_for(timeout=ANSWER_WAIT_MS)
+    assert "broken.json" in report.inner_text()  # the bad file is named, the good one kept
+    assert "Coastal Wire" in page.locator("#index-summary").inner_text()
+
+    reply = ask(page, "How many panels does the floating solar farm in Valdoria have?")
+    assert "4,000 panels" in reply.inner_text()
+    assert reply.locator(".source-card", has_text="Port of Valdoria Opens").count() == 1
+
+
+def test_hostile_article_renders_as_text(page: Any) -> None:
+    reply = ask(page, "When will the comet Vask-9 pass closest to Earth?")
+    card = reply.locator(".source-card", has_text=XSS_TITLE)
+    assert card.count() == 1, reply.inner_html()
+    assert "<b>Evil Outlet</b>" in card.inner_text()  # shown, not interpreted
+    # Let any injected handler run: an answered page settles, then nothing may fire.
+    page.wait_for_load_state("networkidle")
+    assert page.dialogs == []
+    for selector in ("img", "script", "b", "a[href^='javascript']"):
+        assert page.locator(f"#chat .message {selector}").count() == 0, selector
+    assert not [u for u in page.requests if urlsplit(u).path in ("/x", "/y")]
+
+
+def test_page_loads_nothing_from_beyond_the_server(page: Any, served: Served) -> None:
+    ask(page, "When was Mistral 7B released?")
+    page.wait_for_load_state("networkidle")
+    hosts = {urlsplit(u).hostname for u in page.requests if not u.startswith("data:")}
+    assert hosts == {"127.0.0.1"}
+
+
+def test_usable_at_phone_width(browser: Any, served: Served, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(served.url)
+    reply = ask(page, "Who founded Mistral?")
+    assert reply.locator(".source-card").count() >= 1
+    overflow = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=tmp_path / "phone.png", full_page=True)
+    context.close()
+    assert overflow <= 390
+
+
+def test_ten_simultaneous_chats_through_the_api(served: Served) -> None:
+    from gradio_client import Client
+
+    questions = [ui.EXAMPLES[i % len(ui.EXAMPLES)] for i in range(10)]
+
+    def chat(question: str) -> str:
+        client = Client(served.url, verbose=False, analytics_enabled=False, download_files=False)
+        history, box = client.predict(question, api_name="/chat")
+        assert box == ""
+        return json.dumps(history[-1]["content"])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        replies = list(pool.map(chat, questions))
+    assert len(replies) == 10
+    for reply in replies:
+        assert "source-card" in reply and "Sorry" not in reply, reply[:300]
