@@ -280,13 +280,16 @@ class ChatHandler:
             answer = assistant.ask(message, **ask)
             yield from self._reveal(answer, turn)
             return
+        # ask_stream yields text deltas, sentence checks (not shown: the final Answer keeps
+        # only supported sentences), then the Answer.
         text = ""
         for event in stream(message, **ask):
             if isinstance(event, Answer):
                 yield render_reply(event, turn)
                 return
-            text += str(event)
-            yield escape_markdown_keep_markers(text)
+            if isinstance(event, str) and event:
+                text += event
+                yield escape_markdown_keep_markers(text)
 
     def _reveal(self, answer: Answer, turn: int) -> Iterator[str]:
         """Show a finished answer a few words at a time, then with its sources."""
@@ -370,8 +373,8 @@ def ingest_summary(report: Any, strip: str = "") -> str:
 
 # -- the page ------------------------------------------------------------------------------
 
+# Gradio scopes this CSS to the app's content (it prefixes every selector).
 CSS = """
-.gradio-container { max-width: 1200px !important; }
 .source-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 6px 10px; margin: 6px 0; background: var(--background-fill-secondary);
   transition: box-shadow .3s; }
@@ -382,7 +385,8 @@ CSS = """
 .source-card blockquote { margin: 4px 0 0 0; padding-left: 8px; font-size: 0.9em;
   border-left: 3px solid var(--border-color-primary); }
 .source-card mark { background: #fde68a; color: #111; padding: 0 2px; }
-a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
+#chat a.cite { color: var(--color-accent); text-decoration: none; font-weight: 600;
+  cursor: pointer; }
 ol.timeline { display: flex; flex-wrap: wrap; gap: 4px 0; list-style: none; padding: 0;
   margin: 8px 0; font-size: 0.85em; }
 .tl-stop { display: flex; align-items: center; gap: 4px; }
@@ -391,14 +395,17 @@ ol.timeline { display: flex; flex-wrap: wrap; gap: 4px 0; list-style: none; padd
 .tl-date { color: var(--body-text-color-subdued); }
 .tl-date::before { content: "●"; color: var(--color-accent); margin-right: 3px; }
 .related-head { font-weight: 600; margin-top: 6px; }
-@media (max-width: 640px) {
-  .gradio-container { padding: 4px !important; }
-  #chat { height: 65vh !important; }
-}
+@media (max-width: 640px) { #chat { height: 65vh !important; } }
 """
 
 # Clicking [n] scrolls its card into view inside the chat, and flashes it.
 HEAD = """
+<style>
+/* The page frame is outside the scope of CSS above: a narrow margin on phones. */
+@media (max-width: 640px) {
+  .main.app { padding-left: 6px !important; padding-right: 6px !important; }
+}
+</style>
 <script>
 document.addEventListener("click", (event) => {
   const link = event.target.closest && event.target.closest("a.cite");
@@ -413,6 +420,17 @@ document.addEventListener("click", (event) => {
   card.classList.add("flash");
   setTimeout(() => card.classList.remove("flash"), 1500);
 }, true);
+// Gradio scrolls a chat to its bottom; when an answer's sources arrive, show the answer's
+// start instead, so the reader sees the answer first and the cards below it.
+const shown = new WeakSet();
+new MutationObserver(() => {
+  for (const sources of document.querySelectorAll("#chat .message.bot .sources")) {
+    if (shown.has(sources)) continue;
+    shown.add(sources);
+    const message = sources.closest(".message.bot");
+    setTimeout(() => message.scrollIntoView({ behavior: "smooth", block: "start" }), 150);
+  }
+}).observe(document.documentElement, { childList: true, subtree: true });
 </script>
 """
 
@@ -420,8 +438,6 @@ document.addEventListener("click", (event) => {
 def build_app(assistant: Assistant) -> Any:
     go_offline()
     import gradio as gr
-
-    from assistant.answering import ANSWERERS
 
     handler = ChatHandler(assistant)
     settings = assistant.settings
@@ -502,7 +518,12 @@ def build_app(assistant: Assistant) -> Any:
                 gr.Examples(EXAMPLES, inputs=box, label="Examples")
             with gr.Column(scale=2, min_width=280):
                 with gr.Accordion("Settings", open=False, elem_id="settings"):
-                    backend = gr.Dropdown(sorted(ANSWERERS), value=settings.llm, label="Answerer")
+                    backend = gr.Dropdown(
+                        answerer_names(settings.llm),
+                        value=settings.llm,
+                        label="Answerer",
+                        allow_custom_value=True,
+                    )
                     model = gr.Textbox(
                         value=settings.llm_model or "",
                         label="Model",
@@ -553,6 +574,20 @@ def build_app(assistant: Assistant) -> Any:
         )
         app.load(refresh, None, [summary, outlets], api_name=False)
     return app
+
+
+def answerer_names(current: str) -> list[str]:
+    """The answerers this install knows: the registry, plus the LLM backends if present."""
+    from assistant.answering import ANSWERERS
+
+    names = {current, *ANSWERERS}
+    try:  # the LLM backends are optional extras
+        from assistant.llm import CHAT_MODELS
+
+        names |= set(CHAT_MODELS)
+    except ImportError:
+        pass
+    return sorted(names)
 
 
 def _outlets(assistant: Assistant) -> list[str]:

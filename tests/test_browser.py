@@ -224,3 +224,24 @@ def test_ten_simultaneous_chats_through_the_api(served: Served) -> None:
     assert len(replies) == 10
     for reply in replies:
         assert "source-card" in reply and "Sorry" not in reply, reply[:300]
+
+
+def test_login_when_auth_is_set(browser: Any, served: Served) -> None:
+    app = ui.build_app(served.assistant)
+    port = _free_port()
+    ui.launch(app, port=port, auth=("ann", "s3cret"), block=False)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_http(url)
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        page.locator("input[type=password]").wait_for()
+        assert page.locator("#chat").count() == 0  # nothing but the login form
+        page.locator("input[type=text]").first.fill("ann")
+        page.locator("input[type=password]").fill("s3cret")
+        page.locator("input[type=password]").press("Enter")
+        page.locator("#chat").wait_for()
+        context.close()
+    finally:
+        app.close()
