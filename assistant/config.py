@@ -33,9 +33,12 @@ class Settings:
     index_dir: Path = field(default_factory=default_index_dir)
     corpus_dir: Path = BUNDLED_CORPUS
     embedding_model: str = DEFAULT_MODEL
+    # torch | onnx | onnx-int8 (see embeddings.py); the same vectors, different speed.
+    embedding_backend: str = "torch"
     k: int = 5
     llm: str = "extractive"
     llm_model: str | None = None
+    unsupported: str = "drop"  # an LLM sentence no passage supports: "drop" or "mark"
     chroma_url: str | None = None
     max_file_mb: float = 50.0
     batch_size: int = 64
@@ -47,6 +50,13 @@ class Settings:
             raise SettingsError(f"k must be at least 1, got {self.k}")
         if self.batch_size < 1:
             raise SettingsError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.embedding_backend not in ("torch", "onnx", "onnx-int8"):
+            raise SettingsError(
+                f"embedding_backend must be torch, onnx or onnx-int8, "
+                f"got {self.embedding_backend!r}"
+            )
+        if self.unsupported not in ("drop", "mark"):
+            raise SettingsError(f"unsupported must be 'drop' or 'mark', got {self.unsupported!r}")
         if self.max_file_mb <= 0:
             raise SettingsError(f"max_file_mb must be positive, got {self.max_file_mb}")
 

