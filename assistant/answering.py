@@ -7,7 +7,7 @@ When no passage is similar enough to the question (the evidence gate), it answer
 corpus does not cover the question and lists the closest articles instead.
 
 Answerers share one seam: `answer(question, passages, query_vector) -> Answer`. LLM
-answerers live in their own module and register in `ANSWERERS`.
+answerers live in `llm.py` and register in `ANSWERERS` by backend name.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from .chunking import sentence_spans
+from .config import Settings
 from .embeddings import Embedder
 from .errors import BackendError
 from .schema import Answer, Citation, Passage, Sentence
@@ -256,15 +257,38 @@ def not_covered(question: str, passages: list[Passage], limit: int = 3) -> Answe
     return Answer(question, text, (), False, (), related)
 
 
-AnswererFactory = Callable[[Embedder], Answerer]
-ANSWERERS: dict[str, AnswererFactory] = {"extractive": ExtractiveAnswerer}
+AnswererFactory = Callable[[Embedder, "Settings"], Answerer]
 
 
-def make_answerer(name: str, embedder: Embedder) -> Answerer:
+def _extractive(embedder: Embedder, settings: Settings) -> Answerer:
+    return ExtractiveAnswerer(embedder)
+
+
+def _llm(backend: str) -> AnswererFactory:
+    """An LLM backend; `llm.py` (and its optional packages) load only when one is chosen."""
+
+    def factory(embedder: Embedder, settings: Settings) -> Answerer:
+        from .llm import LLMAnswerer, make_chat_model
+
+        model = make_chat_model(backend, settings.llm_model)
+        return LLMAnswerer(model, embedder, settings.unsupported, backend)
+
+    return factory
+
+
+ANSWERERS: dict[str, AnswererFactory] = {
+    "extractive": _extractive,
+    "openai": _llm("openai"),
+    "ollama": _llm("ollama"),
+    "llamacpp": _llm("llamacpp"),
+}
+
+
+def make_answerer(name: str, embedder: Embedder, settings: Settings | None = None) -> Answerer:
     """The answerer registered under `name`; an unknown name lists the valid ones."""
     try:
         factory = ANSWERERS[name]
     except KeyError:
         valid = ", ".join(sorted(ANSWERERS))
         raise BackendError(f"unknown answerer {name!r}; valid: {valid}") from None
-    return factory(embedder)
+    return factory(embedder, settings or Settings())

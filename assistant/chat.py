@@ -1,18 +1,25 @@
 """A conversation: questions asked in turn, each answered from the index.
 
-Follow-up questions ("when did it launch?") are made standalone before retrieval. In
-extractive mode the rule is deterministic: a question that names no subject of its own
-(only pronouns and generic words) borrows the subject words of the previous question.
+Follow-up questions ("when did it launch?", "and who invested?") are made standalone
+before retrieval. With an LLM answerer the model rewrites them from the earlier
+questions; without one (extractive mode) the rule is deterministic: a question that names
+no subject of its own (only pronouns and generic words) borrows the subject words of the
+previous question. A rewrite that comes back empty or rambling falls back to the rule.
+History lives in a `Conversation` (one per chat session) or is passed to `Assistant.ask`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .answering import content_words
 from .core import Assistant
 from .schema import Answer
+from .verify import Checked
+
+Rewriter = Callable[[str, Sequence[str]], str]
 
 _PRONOUNS = frozenset(
     {
@@ -64,6 +71,20 @@ _GENERIC = frozenset(
 )
 
 
+def standalone_question(
+    question: str, history: Sequence[str], rewriter: Rewriter | None = None
+) -> str:
+    """`question` made standalone: by `rewriter` (a model) when given, else by the rule."""
+    if not history:
+        return question
+    if rewriter is not None:
+        rewritten = rewriter(question, list(history))
+        # A small model may answer instead of rewriting, or echo the prompt.
+        if rewritten and len(rewritten) <= 3 * len(question) + 120 and "\n" not in rewritten:
+            return rewritten
+    return rewrite_follow_up(question, list(history))
+
+
 def rewrite_follow_up(question: str, history: list[str]) -> str:
     """`question`, made standalone using the earlier questions in `history` when needed."""
     if not history:
@@ -89,13 +110,19 @@ def _subject_phrase(question: str, subject: set[str]) -> str:
 
 @dataclass
 class Conversation:
-    """Per-session history over one Assistant."""
+    """Per-session history over one Assistant: the standalone form of each question."""
 
     assistant: Assistant
     questions: list[str] = field(default_factory=list)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
-        standalone = rewrite_follow_up(question, self.questions)
-        answer = self.assistant.ask(standalone, k=k)
-        self.questions.append(standalone)
+        answer = self.assistant.ask(question, k=k, history=self.questions)
+        self.questions.append(answer.question)
         return answer
+
+    def ask_stream(self, question: str, k: int | None = None) -> Iterator[str | Checked | Answer]:
+        """`Assistant.ask_stream` within this conversation."""
+        for item in self.assistant.ask_stream(question, k=k, history=self.questions):
+            if isinstance(item, Answer):
+                self.questions.append(item.question)
+            yield item

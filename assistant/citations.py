@@ -38,7 +38,16 @@ def source_line(c: Citation) -> str:
 
 
 def render_markdown(answer: Answer) -> str:
-    lines = [escape_markdown_keep_markers(answer.text)]
+    return "\n".join([escape_markdown_keep_markers(answer.text), *_source_lines(answer)])
+
+
+def render_sources(answer: Answer) -> str:
+    """Only the numbered sources (or closest articles), for after a streamed answer."""
+    return "\n".join(_source_lines(answer)).strip("\n")
+
+
+def _source_lines(answer: Answer) -> list[str]:
+    lines: list[str] = []
     if answer.citations:
         lines += ["", "**Sources**", ""]
         for c in answer.citations:
@@ -49,7 +58,7 @@ def render_markdown(answer: Answer) -> str:
         for p in answer.related:
             date = f", {p.published.isoformat()}" if p.published else ""
             lines.append(f"- {escape_markdown(p.title)} — {escape_markdown(p.source or '')}{date}")
-    return "\n".join(lines)
+    return lines
 
 
 def escape_markdown_keep_markers(text: str) -> str:

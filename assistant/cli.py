@@ -10,12 +10,14 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .config import Settings
 from .core import Assistant
 from .errors import AssistantError
+from .schema import Answer
+from .verify import Checked
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -61,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    _add_llm(ask)
 
-    _command(sub, "chat", cmd_chat, "a conversation in the terminal")
+    _add_llm(_command(sub, "chat", cmd_chat, "a conversation in the terminal"))
     _command(sub, "stats", cmd_stats, "what the index holds").add_argument(
         "--json", action="store_true", help="print the figures as JSON"
     )
@@ -70,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = _command(sub, "serve", cmd_serve, "the chat in the browser (same as python ui.py)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    _add_llm(serve)
     return parser
 
 
@@ -93,8 +97,50 @@ def _command(sub: Any, name: str, func: Command, help_text: str) -> argparse.Arg
     return cmd
 
 
+def _add_llm(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--llm",
+        metavar="BACKEND",
+        help="who writes the answer: extractive (default), openai, ollama or llamacpp",
+    )
+    cmd.add_argument(
+        "--model", metavar="NAME", help="the LLM's model name (a .gguf path for llamacpp)"
+    )
+
+
 def make_assistant(args: argparse.Namespace) -> Assistant:
-    return Assistant(Settings.from_env(index_dir=args.index, chroma_url=args.chroma_url))
+    return Assistant(
+        Settings.from_env(
+            index_dir=args.index,
+            chroma_url=args.chroma_url,
+            llm=getattr(args, "llm", None),
+            llm_model=getattr(args, "model", None),
+        )
+    )
+
+
+def print_streamed(items: Iterable[str | Checked | Answer]) -> Answer:
+    """Print text as the model writes it, then the sources of the checked answer.
+
+    When checking changed the text (a sentence dropped, a citation renumbered), the checked
+    answer is printed in full after the draft, so what is left on screen is what was verified.
+    """
+    from .citations import render_sources
+
+    draft, answer = "", None
+    for item in items:
+        if isinstance(item, str):
+            draft += item
+            print(item, end="", flush=True)
+        elif isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise AssistantError("the answer stream ended without an answer")
+    if " ".join(draft.split()) == " ".join(answer.text.split()):
+        print("\n\n" + render_sources(answer) if answer.citations or answer.related else "")
+    else:
+        print(f"\n\nChecked against the sources:\n\n{answer}")
+    return answer
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -110,11 +156,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = make_assistant(args).ask(args.question, k=args.k)
-    if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
-    else:
-        print(answer)
+    assistant = make_assistant(args)
+    if not args.json:
+        print_streamed(assistant.ask_stream(args.question, k=args.k))
+        return 0
+    answer = assistant.ask(args.question, k=args.k)
+    print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -131,7 +178,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             return 0
         try:
-            print(conversation.ask(question))
+            print_streamed(conversation.ask_stream(question))
         except AssistantError as exc:
             print(f"Error: {exc}")
 

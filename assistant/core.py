@@ -8,7 +8,7 @@ chain is a LangChain runnable: the `NewsRetriever` feeds the answerer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from .ingest import Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
 from .schema import Answer, Filters, Passage
 from .sources import parse_date
+from .verify import Checked
 
 log = logging.getLogger("assistant")
 
@@ -78,7 +79,7 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return self._answerer or make_answerer(self.settings.llm, self.embedder)
+        return self._answerer or make_answerer(self.settings.llm, self.embedder, self.settings)
 
     def as_retriever(self, k: int | None = None, filters: Filters | None = None) -> NewsRetriever:
         """This index as a LangChain retriever, for use in other chains."""
@@ -136,14 +137,42 @@ class Assistant:
         `filters` limits the articles drawn on; `history` holds the earlier questions of a
         conversation, so that a follow-up ("when did it launch?") can be understood.
         """
-        from .chat import rewrite_follow_up
+        return self.chain(k, filters).invoke(self._standalone(question, history))
+
+    def ask_stream(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        filters: Filters | None = None,
+        history: Sequence[str] = (),
+    ) -> Iterator[str | Checked | Answer]:
+        """Like `ask`, streamed: text deltas as the model writes them, a `Checked` as each
+        sentence is verified, and last the verified Answer (the only item it must yield).
+
+        The extractive answerer, which writes nothing, yields its text then its Answer.
+        """
+        standalone = self._standalone(question, history)
+        documents = self.as_retriever(k, filters).invoke(standalone)
+        passages = [_document_to_passage(d) for d in documents]
+        query_vector = self.embedder.embed_query(standalone)
+        stream = getattr(self.answerer, "stream", None)
+        if stream is None:
+            answer = self.answerer.answer(standalone, passages, query_vector)
+            yield answer.text
+            yield answer
+            return
+        yield from stream(standalone, passages, query_vector)
+
+    def _standalone(self, question: str, history: Sequence[str]) -> str:
+        """The question, cleaned, checked and made standalone (a model rewrites if there is one)."""
+        from .chat import standalone_question
 
         question = " ".join(question.split())
         if not question:
             raise AssistantError("the question is empty: ask something about the news")
         self.ready()
-        standalone = rewrite_follow_up(question, list(history))
-        return self.chain(k, filters).invoke(standalone)
+        return standalone_question(question, history, getattr(self.answerer, "rewrite", None))
 
     def stats(self) -> IndexStats:
         return self.index.stats()
