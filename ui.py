@@ -12,8 +12,7 @@ inject markup. Gradio is imported lazily, its analytics switched off before the 
 and the page loads nothing from beyond the server (local fonts, no CDN).
 
 What it does not do: answer by itself (the Assistant does), keep chats on the server, or
-stream tokens from an LLM itself (it shows what `Assistant.ask_stream` yields when the
-Assistant has it, and otherwise reveals the finished answer progressively).
+stream tokens from an LLM itself (it shows what `Assistant.ask_stream` yields).
 
 Run it: `python ui.py [--index DIR] [--host H] [--port P]`, or `assistant serve`. Set
 `ASSISTANT_UI_AUTH=user:password` to require a login.
@@ -29,7 +28,6 @@ import re
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -237,9 +235,8 @@ def _date(name: str, value: Any) -> date | None:
 class ChatHandler:
     """Turns a chat message into the assistant's reply; errors become friendly replies."""
 
-    def __init__(self, assistant: Assistant, pace: float = 0.02) -> None:
+    def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self.pace = pace  # seconds between pieces when revealing a finished answer
         self._siblings: dict[tuple[str, str | None], Assistant] = {}
         self._lock = threading.Lock()
 
@@ -275,30 +272,17 @@ class ChatHandler:
     def _answer(
         self, assistant: Assistant, message: str, ask: dict[str, Any], turn: int
     ) -> Iterator[str]:
-        stream = getattr(assistant, "ask_stream", None)
-        if stream is None:
-            answer = assistant.ask(message, **ask)
-            yield from self._reveal(answer, turn)
-            return
         # ask_stream yields text deltas, sentence checks (not shown: the final Answer keeps
-        # only supported sentences), then the Answer.
+        # only supported sentences), then the Answer. The extractive answerer writes nothing,
+        # so its text arrives in one piece.
         text = ""
-        for event in stream(message, **ask):
+        for event in assistant.ask_stream(message, **ask):
             if isinstance(event, Answer):
                 yield render_reply(event, turn)
                 return
             if isinstance(event, str) and event:
                 text += event
                 yield escape_markdown_keep_markers(text)
-
-    def _reveal(self, answer: Answer, turn: int) -> Iterator[str]:
-        """Show a finished answer a few words at a time, then with its sources."""
-        words = answer.text.split(" ")
-        step = max(1, len(words) // 8)
-        for i in range(step, len(words), step):
-            yield escape_markdown_keep_markers(" ".join(words[:i]))
-            time.sleep(self.pace)  # pacing for the eye, not waiting for anything
-        yield render_reply(answer, turn)
 
     def for_backend(self, llm: str | None, llm_model: str | None) -> Assistant:
         """The Assistant for this answerer: siblings share the index and the loaded model."""
@@ -577,17 +561,10 @@ def build_app(assistant: Assistant) -> Any:
 
 
 def answerer_names(current: str) -> list[str]:
-    """The answerers this install knows: the registry, plus the LLM backends if present."""
+    """The registered answerers (the LLM ones load their packages only when chosen)."""
     from assistant.answering import ANSWERERS
 
-    names = {current, *ANSWERERS}
-    try:  # the LLM backends are optional extras
-        from assistant.llm import CHAT_MODELS
-
-        names |= set(CHAT_MODELS)
-    except ImportError:
-        pass
-    return sorted(names)
+    return sorted({current, *ANSWERERS})
 
 
 def _outlets(assistant: Assistant) -> list[str]:

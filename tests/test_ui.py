@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import ui
-from assistant import Assistant
 from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Citation, Filters, Passage
 from tests.conftest import write
@@ -35,7 +34,7 @@ def _citation(n: int, published: date | None, title: str = "T", **kw) -> Citatio
 
 
 def test_reply_has_answer_markers_linked_to_cards(corpus_assistant):
-    reply = ChatHandler(corpus_assistant, pace=0).reply("Who founded Mistral?", [])
+    reply = ChatHandler(corpus_assistant).reply("Who founded Mistral?", [])
     assert "Arthur Mensch" in reply
     assert '<a class="cite" href="#src-1-1">[1]</a>' in reply
     assert 'id="src-1-1"' in reply and "<mark>" in reply
@@ -43,7 +42,7 @@ def test_reply_has_answer_markers_linked_to_cards(corpus_assistant):
 
 
 def test_reply_streams_then_completes(corpus_assistant):
-    parts = list(ChatHandler(corpus_assistant, pace=0).stream("Who founded Mistral?", []))
+    parts = list(ChatHandler(corpus_assistant).stream("Who founded Mistral?", []))
     assert len(parts) >= 2
     assert "source-card" not in parts[0] and "source-card" in parts[-1]
     assert all(len(a) <= len(b) for a, b in pairwise(parts))
@@ -66,7 +65,6 @@ class _StreamingAnswerer:
         yield Answer(question, "".join(self.pieces), (cite,))
 
 
-@pytest.mark.skipif(not hasattr(Assistant, "ask_stream"), reason="needs Assistant.ask_stream")
 def test_llm_text_streams_as_it_is_written(make_assistant, tmp_path: Path):
     assistant = make_assistant(answerer=_StreamingAnswerer())
     assistant.ingest([write(tmp_path / "a.md", "# Mistral\n\nArthur Mensch co-founded it.\n")])
@@ -83,7 +81,7 @@ def test_card_ids_are_unique_per_turn(corpus_assistant):
         {"role": "user", "content": "Who founded Mistral?"},
         {"role": "assistant", "content": "..."},
     ]
-    reply = ChatHandler(corpus_assistant, pace=0).reply("When was Mistral 7B released?", history)
+    reply = ChatHandler(corpus_assistant).reply("When was Mistral 7B released?", history)
     assert 'id="src-2-1"' in reply and 'id="src-1-1"' not in reply
 
 
@@ -94,7 +92,7 @@ def test_example_questions_are_answered_from_the_bundled_corpus(corpus_assistant
 
 
 def test_empty_index_is_a_friendly_reply(make_assistant):
-    reply = ChatHandler(make_assistant(), pace=0).reply("Who founded Mistral?", [])
+    reply = ChatHandler(make_assistant()).reply("Who founded Mistral?", [])
     assert reply.startswith("Sorry") and "Add articles" in reply
     assert "Traceback" not in reply
 
@@ -113,7 +111,7 @@ def test_unreachable_backend_is_a_friendly_reply(make_assistant):
     assistant = make_assistant(answerer=_UnreachableAnswerer())
     write(assistant.settings.index_dir.parent / "a" / "a.md", "# Title\n\nSome text here.\n")
     assistant.ingest([assistant.settings.index_dir.parent / "a"])
-    reply = ChatHandler(assistant, pace=0).reply("What is here?", [])
+    reply = ChatHandler(assistant).reply("What is here?", [])
     assert reply.startswith("Sorry") and "did not answer: start it" in reply
 
 
@@ -121,13 +119,13 @@ def test_a_bug_never_shows_a_stack_trace(make_assistant):
     assistant = make_assistant(answerer=_BuggyAnswerer())
     write(assistant.settings.index_dir.parent / "a" / "a.md", "# Title\n\nSome text here.\n")
     assistant.ingest([assistant.settings.index_dir.parent / "a"])
-    reply = ChatHandler(assistant, pace=0).reply("What is here?", [])
+    reply = ChatHandler(assistant).reply("What is here?", [])
     assert reply.startswith("Sorry") and "ZeroDivisionError" not in reply
 
 
 def test_unknown_backend_is_a_friendly_reply(corpus_assistant):
     options = ChatOptions(llm="no-such-backend")
-    reply = ChatHandler(corpus_assistant, pace=0).reply("Who founded Mistral?", [], options)
+    reply = ChatHandler(corpus_assistant).reply("Who founded Mistral?", [], options)
     assert reply.startswith("Sorry") and "extractive" in reply  # lists the valid ones
 
 
@@ -141,7 +139,7 @@ def test_other_backend_shares_the_index_and_model(corpus_assistant):
 
 
 def test_filters_reach_the_assistant(corpus_assistant):
-    handler = ChatHandler(corpus_assistant, pace=0)
+    handler = ChatHandler(corpus_assistant)
     options = parse_options(until="2023-12-31", k=8)
     reply = handler.reply("What did Mistral launch with Microsoft?", [], options)
     assert "2024-" not in reply  # nothing published after the cut-off is cited
@@ -207,7 +205,7 @@ def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Pat
     assert "2 added" in report and "bad.jsonl" in report
     assert seen and seen[-1][0] == seen[-1][1] > 0  # the bar reaches its end
     assert assistant.stats().articles == 2
-    assert ChatHandler(assistant, pace=0).reply("What reopened today?", []).count("Good news")
+    assert ChatHandler(assistant).reply("What reopened today?", []).count("Good news")
     again = ui.ingest_uploads(assistant, [str(good)])
     assert "1 unchanged" in again  # same file, same place: nothing to redo
 
