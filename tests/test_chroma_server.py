@@ -1,0 +1,125 @@
+"""The same ingest and ask tests, with the vectors on a real `chroma run` server on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from tests.conftest import write
+
+# Collected again here, with `make_assistant` below pointing them at the server.
+from tests.test_ingest import (  # noqa: F401
+    test_changed_file_replaces_its_chunks,
+    test_one_bad_file_never_stops_the_others,
+    test_reingest_of_unchanged_files_embeds_nothing,
+    test_sync_removes_articles_whose_files_are_gone,
+)
+from tests.test_ingest_robust import (  # noqa: F401
+    test_canonical_url_is_the_identity,
+    test_questions_are_answered_while_an_article_is_replaced,
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _heartbeat(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server, started from the `chroma` next to this Python, telemetry off."""
+    exe = Path(sys.executable).with_name("chroma")
+    if not exe.exists():
+        pytest.fail(f"{exe} is missing: the chromadb package installs it (scripts/setup)")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("w")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    cmd = [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not _heartbeat(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"chroma run did not start: {(data / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def make_assistant(make_assistant, chroma_server: str):  # type: ignore[no-untyped-def]
+    """Assistants whose vectors live on the server (each index gets its own collection)."""
+
+    def make(name: str = "index", **overrides):  # type: ignore[no-untyped-def]
+        return make_assistant(name, chroma_url=chroma_server, **overrides)
+
+    return make
+
+
+def test_nothing_is_stored_locally_but_the_catalog(make_assistant, tmp_path: Path):
+    write(tmp_path / "n" / "a.md", "---\ntitle: Pier\n---\nThe pier reopened in May.\n")
+    assistant = make_assistant()
+    assert assistant.ingest([tmp_path / "n"]).ok
+    assert not (tmp_path / "index" / "chroma").exists()
+    assert assistant.index.collection.count() == assistant.index.chunk_count() > 0
+
+
+def test_two_indexes_on_one_server_never_sweep_each_other(make_assistant, tmp_path: Path):
+    write(tmp_path / "a" / "a.md", "---\ntitle: Pier\n---\nThe pier reopened in May.\n")
+    write(tmp_path / "b" / "b.md", "---\ntitle: Mill\n---\nThe old mill was restored.\n")
+    one, two = make_assistant("one"), make_assistant("two")
+    one.ingest([tmp_path / "a"])
+    two.ingest([tmp_path / "b"])
+    assert one.index.sweep() == 0 and two.index.sweep() == 0
+    assert one.index.collection_name != two.index.collection_name
+    assert one.index.collection.count() == one.index.chunk_count()
+
+
+def test_cli_ingest_and_ask_on_the_server(chroma_server: str, tmp_path: Path, capsys):
+    write(
+        tmp_path / "n" / "a.md",
+        "---\ntitle: Lighthouse sold\nsource: Coast News\n---\nThe old lighthouse at Cape "
+        "Sample was sold at auction to a marine research charity.\n",
+    )
+    index = str(tmp_path / "idx")
+    flags = ["--index", index, "--chroma-url", chroma_server]
+    assert main(["ingest", str(tmp_path / "n"), *flags]) == 0
+    assert "1 added" in capsys.readouterr().out
+    assert main(["ask", "Who bought the lighthouse?", "--json", *flags]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answered"] and "marine research charity" in data["answer"]
+    assert not (Path(index) / "chroma").exists()
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, capsys):
+    write(tmp_path / "n" / "a.md", "---\ntitle: Pier\n---\nThe pier reopened in May.\n")
+    url = f"http://127.0.0.1:{_free_port()}"
+    assert (
+        main(["ingest", str(tmp_path / "n"), "--index", str(tmp_path / "i"), "--chroma-url", url])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "Error: cannot" in err and "chroma run" in err and "Traceback" not in err
