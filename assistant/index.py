@@ -4,8 +4,10 @@ The catalog is the source of truth for what is indexed. It holds each article's 
 its chunks' spans and text, and an FTS5 keyword index over them, all changed in one SQLite
 transaction. Chroma holds the vectors. A changed article's new vectors are written before
 the catalog switches to them and its old vectors are deleted after, so a crash at any point
-leaves at worst vectors the catalog does not list; searches ignore those and
-`Index.sweep()` removes them. This is the only module that imports chromadb.
+leaves at worst vectors the catalog does not list; searches ignore those, and
+`Index.recover()` (run by every ingest) sweeps them when the last write was unfinished.
+`Index.writer_lock()` keeps writers one at a time. On a Chroma server each catalog has its
+own collection. This is the only module that imports chromadb.
 
 Not here: deciding what to ingest (ingest.py) or how to rank (retrieval.py).
 """
