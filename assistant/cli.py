@@ -1,4 +1,4 @@
-"""The `assistant` command: ingest, ask, chat, serve, stats.
+"""The `assistant` command: ingest, ask, chat, serve, stats, eval.
 
 This is one of the two places that print (ui.py is the other): every AssistantError is
 caught in `main()` and shown as `Error: message`, exit status 1, never a traceback.
@@ -11,12 +11,14 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .config import Settings
 from .core import Assistant
 from .errors import AssistantError
-from .schema import Answer
+from .schema import Answer, Filters
 from .verify import Checked
 
 Command = Callable[[argparse.Namespace], int]
@@ -64,6 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     _add_llm(ask)
+    _add_filters(ask)
+
+    ev = sub.add_parser("eval", help=EVAL_HELP, description=EVAL_HELP)
+    ev.set_defaults(command=cmd_eval)
+    ev.add_argument("questions", metavar="QUESTIONS.jsonl", help="one question per line")
+    ev.add_argument("--corpus", required=True, metavar="CORPUS.jsonl", help="the articles")
+    ev.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    ev.add_argument(
+        "--as-of-question-date", action="store_true", help="answer each question as of its date"
+    )
+    ev.add_argument(
+        "--gold-only", action="store_true", help="ask only the questions that have gold articles"
+    )
+    ev.add_argument("--json", metavar="OUT", help="write the metrics as JSON to this file")
+    ev.add_argument("--report", metavar="OUT.html", help="write a readable HTML report")
+    ev.add_argument(
+        "--cache", metavar="DIR", help="where eval indexes live (~/.cache/news-assistant/eval)"
+    )
 
     _add_llm(_command(sub, "chat", cmd_chat, "a conversation in the terminal"))
     _command(sub, "stats", cmd_stats, "what the index holds").add_argument(
@@ -155,13 +175,74 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+EVAL_HELP = "measure retrieval and answers on questions with known answers"
+
+
+def _add_filters(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="answer as of this day: later articles are ignored, "
+        "and 'this week', 'latest' count back from it",
+    )
+    cmd.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    cmd.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    cmd.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="OUTLET",
+        help="only articles from this outlet (repeat for several)",
+    )
+
+
+def _filters(args: argparse.Namespace) -> Filters | None:
+    days = {name: _day(getattr(args, name), flag) for name, flag in _DATE_FLAGS}
+    if not any(days.values()) and not args.source:
+        return None
+    return Filters(sources=tuple(args.source), **days)
+
+
+_DATE_FLAGS = (("as_of", "--as-of"), ("since", "--since"), ("until", "--until"))
+
+
+def _day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise AssistantError(f"{flag} wants a date like 2024-02-26, got {value!r}") from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     assistant = make_assistant(args)
     if not args.json:
-        print_streamed(assistant.ask_stream(args.question, k=args.k))
+        print_streamed(assistant.ask_stream(args.question, k=args.k, filters=_filters(args)))
         return 0
-    answer = assistant.ask(args.question, k=args.k)
+    answer = assistant.ask(args.question, k=args.k, filters=_filters(args))
     print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import METRICS, eval_assistant, evaluate, load_questions, write_report
+
+    questions = load_questions(args.questions)
+    if args.gold_only:
+        questions = [q for q in questions if q.gold_ids]
+    assistant = eval_assistant(args.corpus, args.cache)
+    result = evaluate(
+        assistant, questions, args.k, args.as_of_question_date, curve=bool(args.report)
+    )
+    for name in METRICS:
+        print(f"{name:>20}: {result.metrics[name]}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+    if args.report:
+        write_report(
+            result, args.report, f"{Path(args.questions).name} on {Path(args.corpus).name}"
+        )
     return 0
 
 

@@ -208,4 +208,5 @@ def _document_to_passage(doc: Document) -> Passage:
         source=m.get("source"),
         published=parse_date(m.get("published")),
         url=m.get("url"),
+        also_reported_by=tuple(m.get("also_reported_by") or ()),
     )

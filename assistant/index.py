@@ -261,32 +261,60 @@ class Index:
         return out
 
     def dense_search(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+        self,
+        vector: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None = None,
+        scope: Scope | None = None,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `n` nearest chunks, best first."""
+        """(chunk id, cosine similarity) of the `n` nearest chunks, best first.
+
+        `scope` limits the search to a date range and outlets inside Chroma, so that a
+        narrow filter still yields `n` candidates instead of filtering them away after.
+        """
         if n <= 0:
             return []
+        clauses = [c for c in (where, _chroma_where(scope)) if c]
         result = self.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=n,
-            where=where or None,
+            where=clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None),
             include=["distances"],
         )
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
-    def keyword_search(self, query: str, n: int) -> list[tuple[str, float]]:
+    def keyword_search(
+        self, query: str, n: int, scope: Scope | None = None
+    ) -> list[tuple[str, float]]:
         """(chunk id, BM25 score, higher is better) from the FTS5 index, best first."""
         match = _fts_query(query)
         if not match or n <= 0:
             return []
+        condition, params = _sql_scope(scope)
         rows = self.db.execute(
-            """SELECT c.id, -bm25(chunks_fts, 2.0, 1.0) AS score
+            f"""SELECT c.id, -bm25(chunks_fts, 2.0, 1.0) AS score
                FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-               WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
-            (match, n),
+               JOIN articles a ON a.id = c.article_id
+               WHERE chunks_fts MATCH ? {condition}
+               ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
+            (match, *params, n),
         )
         return [(r[0], float(r[1])) for r in rows]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (so a ranking never re-embeds a chunk)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def newest_published(self) -> date | None:
+        """The publication date of the newest article: 'now', as far as the index knows."""
+        return _date(self.db.execute("SELECT max(published) FROM articles").fetchone()[0])
 
     def stats(self) -> IndexStats:
         db = self.db
@@ -568,6 +596,50 @@ def _chroma_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
     if article.url:
         meta["url"] = article.url
     return meta
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which articles a search may return: a publication date range and/or outlets.
+
+    An article without a date is outside any date range (it cannot be shown to fit).
+    """
+
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+
+
+def _chroma_where(scope: Scope | None) -> dict[str, Any] | None:
+    if scope is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if scope.since:
+        clauses.append({"published_int": {"$gte": int(scope.since.strftime("%Y%m%d"))}})
+    if scope.until:
+        clauses.append({"published_int": {"$lte": int(scope.until.strftime("%Y%m%d"))}})
+    if scope.sources:
+        clauses.append({"source": {"$in": list(scope.sources)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _sql_scope(scope: Scope | None) -> tuple[str, list[Any]]:
+    """The same scope as extra SQL conditions on the joined `articles a`."""
+    if scope is None:
+        return "", []
+    sql, params = "", []
+    if scope.since:
+        sql += " AND a.published >= ?"
+        params.append(scope.since.isoformat())
+    if scope.until:
+        sql += " AND a.published <= ?"
+        params.append(scope.until.isoformat())
+    if scope.sources:
+        sql += f" AND a.source IN ({','.join('?' * len(scope.sources))})"
+        params += list(scope.sources)
+    return sql, params
 
 
 def _fts_query(text: str) -> str:

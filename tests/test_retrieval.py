@@ -1,0 +1,191 @@
+"""Hybrid, news-aware retrieval on small hand-made corpora: real model, real Chroma."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant.dates import resolve
+from assistant.retrieval import RankingPolicy, collapse_duplicates
+from assistant.schema import Filters
+from tests.conftest import write
+
+
+def _jsonl(path: Path, articles: list[dict]) -> Path:
+    return write(path, "".join(json.dumps(a) + "\n" for a in articles))
+
+
+def _article(i: str, title: str, text: str, published: str, source: str = "Daily") -> dict:
+    return {"id": i, "title": title, "text": text, "published": published, "source": source}
+
+
+PORT_LINES = [
+    "The mayor said the port's finances must first pay for deepening the channel.",
+    "A councillor wants the dock spending to go on new cranes and a wider quay.",
+    "The treasurer warned that money for the docks cannot cover cranes and dredging at once.",
+    "Harbourside traders asked what the port authority will spend on moorings this year.",
+    "Fishermen told the council that the port's money should repair the old breakwater.",
+    "An auditor found the docks overspent on consultants while the quay crumbled.",
+]
+PORT = [
+    _article(f"p{n}", f"Port finances, day {n}", line, f"2024-03-{10 + n:02d}")
+    for n, line in enumerate(PORT_LINES, 1)
+]
+NAMED = _article(
+    "named",
+    "Chess final",
+    "Vexlora Quintbury won the regional chess final on Sunday after a long endgame.",
+    "2024-03-02",
+)
+
+
+def test_hybrid_finds_an_exact_name_that_dense_search_misses(make_assistant, tmp_path: Path):
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "news.jsonl", [*PORT, NAMED])]).ok
+    question = "What did Quintbury decide about the port's finances?"
+    vector = assistant.embedder.embed_query(question)
+    dense = assistant.index.dense_search(vector, 3)
+    dense_articles = {
+        c.article_id for c in assistant.index.get_chunks([i for i, _ in dense]).values()
+    }
+    assert "named" not in dense_articles, "dense alone ranks the port articles first"
+    ids = [p.article_id for p in assistant.retriever.retrieve(question, k=3)]
+    assert "named" in ids
+
+
+TOWNS = [
+    ("Alder", "Farmers moved their sheep to higher fields."),
+    ("Birch", "The primary school stayed shut for two days."),
+    ("Cedar", "Volunteers filled sandbags outside the library."),
+    ("Dunmore", "A bus was stranded near the old mill."),
+    ("Elmsworth", "Shops on the high street pumped water from cellars."),
+    ("Fernley", "The railway station lost power overnight."),
+]
+
+
+@pytest.fixture
+def floods(make_assistant, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Six equally relevant articles a week apart, each about a different town."""
+    articles = [
+        _article(
+            f"f{n}",
+            f"Flooding in {town}",
+            f"Flooding closed the main road into {town}. {detail}",
+            (date(2024, 1, 1) + timedelta(days=7 * n)).isoformat(),
+        )
+        for n, (town, detail) in enumerate(TOWNS)
+    ]
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "floods.jsonl", articles)]).ok
+    return assistant
+
+
+def test_among_equals_the_more_recent_wins(floods):
+    passages = floods.retriever.retrieve("Which road did the flooding close?", k=3)
+    assert passages[0].article_id == "f5", "the newest of six equally relevant articles"
+
+
+def test_as_of_ignores_later_articles_and_prefers_the_latest_before_it(floods):
+    as_of = Filters(as_of=date(2024, 1, 22))
+    passages = floods.retriever.retrieve("Which road did the flooding close?", k=6, filters=as_of)
+    assert {p.article_id for p in passages} == {"f0", "f1", "f2", "f3"}
+    assert passages[0].article_id == "f3"
+
+
+def test_date_range_and_source_filters(make_assistant, tmp_path: Path):
+    articles = [
+        _article(
+            f"a{n}",
+            f"Rail strike day {n}",
+            f"Rail workers walked out for the {n}th day over pay and rosters.",
+            f"2024-05-{n:02d}",
+            source="Gazette" if n % 3 == 0 else "Courier",
+        )
+        for n in range(1, 28)
+    ]
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "rail.jsonl", articles)]).ok
+    window = Filters(since=date(2024, 5, 10), until=date(2024, 5, 14))
+    got = assistant.retriever.retrieve("rail strike pay", k=5, filters=window)
+    assert {p.article_id for p in got} == {f"a{n}" for n in range(10, 15)}, "five in range"
+    gazette = Filters(sources=("Gazette",))
+    got = assistant.retriever.retrieve("rail strike pay", k=9, filters=gazette)
+    assert len(got) == 9 and all(p.source == "Gazette" for p in got), "not starved"
+
+
+def test_relative_dates_resolve_against_the_anchor():
+    anchor = date(2022, 6, 16)
+    week = resolve("What did the senate pass this week?", anchor)
+    assert week and (week.since, week.until) == (date(2022, 6, 9), anchor)
+    assert resolve("Who resigned yesterday?", anchor).since == date(2022, 6, 14)
+    last_month = resolve("What happened last month in Paris?", anchor)
+    assert (last_month.since, last_month.until) == (date(2022, 5, 1), date(2022, 5, 31))
+    assert resolve("the latest figures", anchor).until == anchor
+    assert resolve("Who recently won?", anchor).since == date(2022, 5, 17)
+    assert resolve("Who founded Mistral?", anchor) is None
+    assert resolve("this week", None) is None
+
+
+def test_this_week_prefers_the_last_seven_days_of_the_index(make_assistant, tmp_path: Path):
+    """'this week' counts back from the newest article, not from the machine's clock."""
+    old = _article(
+        "old", "Bridge closed", "The river bridge was closed for repairs to its deck.", "2021-01-04"
+    )
+    new = _article(
+        "new",
+        "Bridge closed",
+        "The river bridge was closed for repairs to its cables.",
+        "2021-02-01",
+    )
+    filler = _article("x", "Bakery", "A bakery opened on the high street.", "2021-02-03")
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "b.jsonl", [old, new, filler])]).ok
+    found = assistant.retriever.search("Why was the river bridge closed this week?", k=2)
+    assert found.window and found.window.until == date(2021, 2, 3)
+    assert found.passages[0].article_id == "new"
+
+
+def test_wire_story_in_two_outlets_collapses_to_one_passage(make_assistant, tmp_path: Path):
+    wire = (
+        "Astronomers at the Atacama observatory reported a comet that will pass close to "
+        "Earth in October. The comet, named C/2024 Q7, is expected to be visible to the naked "
+        "eye for about two weeks, the team said on Tuesday."
+    )
+    articles = [
+        _article("w1", "Comet to pass Earth", wire, "2024-08-06", source="Wire Daily"),
+        _article("w2", "Bright comet coming", "AP — " + wire, "2024-08-06", source="Star Post"),
+        _article(
+            "w3",
+            "Comet coming, updated",
+            wire + " Updated with a comment.",
+            "2024-08-07",
+            source="Wire Daily",
+        ),
+        _article("o", "Meteor shower", "A meteor shower peaks in August.", "2024-08-01"),
+    ]
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "w.jsonl", articles)]).ok
+    passages = assistant.retriever.retrieve("When will the comet pass Earth?", k=3)
+    stories = [p for p in passages if p.article_id in {"w1", "w2", "w3"}]
+    assert len(stories) == 1, "one passage per story"
+    assert len(stories[0].also_reported_by) >= 1
+    assert {"Wire Daily", "Star Post"} >= set(stories[0].also_reported_by)
+    assert "o" in {p.article_id for p in passages}, "the freed slot goes to another story"
+    answer = assistant.ask("When will the comet pass Earth?", k=3)
+    assert answer.answered and "October" in answer.text
+
+
+def test_collapse_keeps_distinct_chunks_of_one_article():
+    from assistant.index import StoredChunk
+
+    def chunk(i: str, article: str, text: str) -> StoredChunk:
+        return StoredChunk(i, article, 0, 0, len(text), text, "t", None, None, None)
+
+    same = "one two three four five six seven eight nine ten"
+    ranked = [chunk("1", "a", same), chunk("2", "a", same + " eleven"), chunk("3", "b", same)]
+    picked = collapse_duplicates(ranked, 5, RankingPolicy(per_article=2))
+    assert [c.id for c, _ in picked] == ["1", "2"], "b repeats a and is folded into it"
+    assert picked[0][1] == ["t"]
