@@ -17,7 +17,9 @@ Not here: the ONNX export itself (onnx_model.py), or which texts get embedded.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +31,7 @@ from .errors import BackendError
 from .offline import go_offline
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+QUERY_CACHE = 256  # questions whose vectors are kept
 
 
 def resolve_model_path(name: str) -> str:
@@ -94,6 +97,12 @@ class Embedder:
         self.backend = backend
         self.cache_dir = cache_dir  # where ONNX exports are kept (default: ~/.cache)
         self._lock = threading.Lock()
+        # Every model call runs on this one thread. PyTorch gives each calling thread its own
+        # OpenMP team, and LangChain calls us from pool threads: two teams spin against each
+        # other on two cores, and a one-sentence call took 2 s instead of 20 ms.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+        # A question is embedded by the retriever and again by the answerer's chain step.
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @cached_property
     def encoder(self) -> Encoder:
@@ -142,10 +151,19 @@ class Embedder:
         """Unit vectors for `texts`, as a float32 matrix with one row per text."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        return self.encoder.encode(list(texts), self.batch_size)
+        encoder = self.encoder  # loaded on the caller's thread, so its errors surface there
+        return self._worker.submit(encoder.encode, list(texts), self.batch_size).result()
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        """The vector of one question, remembered for the next few hundred questions."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.embed([text])[0]
+            vector.setflags(write=False)  # shared between callers: nobody may change it
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
 
 def _local_folder(path: str) -> Path:

@@ -101,3 +101,11 @@ def test_a_model_the_onnx_backend_cannot_run_is_refused_with_a_remedy(tmp_path: 
     (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
     with pytest.raises(BackendError, match="ASSISTANT_EMBEDDING_BACKEND=torch"):
         Embedder(str(tmp_path), backend="onnx").embed(["text"])
+
+
+def test_a_question_is_embedded_once_and_its_vector_cannot_be_changed(onnx_embedder: Embedder):
+    first = onnx_embedder.embed_query("Who founded Mistral?")
+    assert onnx_embedder.embed_query("Who founded Mistral?") is first
+    assert np.allclose(first, onnx_embedder.embed(["Who founded Mistral?"])[0], atol=1e-6)
+    with pytest.raises(ValueError):
+        first[0] = 0.0
