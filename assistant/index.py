@@ -246,19 +246,19 @@ class Index:
                 batch,
             )
             for row in rows:
-                out[row[0]] = StoredChunk(
-                    id=row[0],
-                    article_id=row[1],
-                    index=row[2],
-                    start=row[3],
-                    end=row[4],
-                    text=row[5],
-                    title=row[6],
-                    source=row[7],
-                    published=_date(row[8]),
-                    url=row[9],
-                )
+                out[row[0]] = _stored_chunk(row)
         return out
+
+    def neighbours(self, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
+        """The chunks of `chunk`'s article within `reach` positions of it, in text order."""
+        rows = self.db.execute(
+            """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
+                      a.title, a.source, a.published, a.url
+               FROM chunks c JOIN articles a ON a.id = c.article_id
+               WHERE c.article_id = ? AND c.idx BETWEEN ? AND ? ORDER BY c.idx""",
+            (chunk.article_id, chunk.index - reach, chunk.index + reach),
+        )
+        return [_stored_chunk(row) for row in rows]
 
     def dense_search(
         self,
@@ -558,6 +558,21 @@ def crash_point(name: str) -> None:
     _crash_counts[name] = _crash_counts.get(name, 0) + 1
     if _crash_counts[name] == int(target.split(":")[1]):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stored_chunk(row: Sequence[Any]) -> StoredChunk:
+    return StoredChunk(
+        id=row[0],
+        article_id=row[1],
+        index=row[2],
+        start=row[3],
+        end=row[4],
+        text=row[5],
+        title=row[6],
+        source=row[7],
+        published=_date(row[8]),
+        url=row[9],
+    )
 
 
 def _http_client(url: str, settings: Any) -> Any:

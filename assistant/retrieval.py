@@ -8,6 +8,7 @@ the answerer's evidence gate reads. `NewsRetriever` exposes the same search as a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,11 +45,13 @@ class RankingPolicy:
     """
 
     candidates: int = 40
-    per_article: int = 2
+    per_article: int = 1
     recency_weight: float = 0.3
     half_life_days: float = 14.0
     window_boost: float = 0.3
     duplicate_overlap: float = 0.5
+    context_before: int = 3
+    context_after: int = 3
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Retriever:
         ranked = self._news_order(fused, stored, anchor, window)
         picked = collapse_duplicates(ranked, k, self.policy)
         similarity = self._similarities(query, dict(dense), [c.id for c, _ in picked])
-        passages = [_passage(c, similarity[c.id], also) for c, also in picked]
+        passages = [_passage(self._widen(c), similarity[c.id], also) for c, also in picked]
         return SearchResult(passages, query, window)
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
@@ -121,6 +124,30 @@ class Retriever:
             factor += self.policy.window_boost
         return factor
 
+    def _widen(self, chunk: StoredChunk) -> StoredChunk:
+        """The chunk grown by its neighbours in the article, so the answer sees the
+        sentences around the match: the match is found on small chunks (sharp vectors),
+        the answer is read from a wider span (what it needs is often a sentence away).
+
+        Offsets stay exact. Two chunks either overlap or are separated by white space only
+        (the chunker cuts between sentences); the catalog does not keep that white space,
+        so a gap is filled with as many spaces or line breaks, never shifting a position.
+        """
+        before, after = self.policy.context_before, self.policy.context_after
+        if before <= 0 and after <= 0:
+            return chunk
+        around = self.index.neighbours(chunk, max(before, after))
+        start, end, text = chunk.start, chunk.end, chunk.text
+        for c in [c for c in around if c.index < chunk.index][::-1][:before]:
+            if c.start < start:
+                text = c.text[: start - c.start] + _gap(start - c.end) + text
+                start = c.start
+        for c in [c for c in around if c.index > chunk.index][:after]:
+            if c.end > end:
+                text += _gap(c.start - end) + c.text[max(0, end - c.start) :]
+                end = c.end
+        return dataclasses.replace(chunk, start=start, end=end, text=text)
+
     def _similarities(
         self, query: np.ndarray, known: dict[str, float], ids: list[str]
     ) -> dict[str, float]:
@@ -128,6 +155,11 @@ class Retriever:
         missing = [i for i in ids if i not in known]
         vectors = self.index.vectors(missing)
         return {**known, **{i: float(v @ query) for i, v in vectors.items()}}
+
+
+def _gap(n: int) -> str:
+    """White space of length n (0 if the spans overlap): a paragraph break if it is long."""
+    return "" if n <= 0 else " " if n == 1 else "\n" * n
 
 
 def reciprocal_rank_fusion(

@@ -77,9 +77,10 @@ def score(
 
 
 def _metrics(rows: list[tuple[Question, list[str], str, float]]) -> dict[str, float]:
-    recall, rr, context = [], [], []
+    recall, rr, context, chars = [], [], [], []
     for q, ids, text, _ in rows:
         context.append(contains_answer(text, q.answers))
+        chars.append(len(text))
         if q.gold_ids:
             rank = next((i for i, a in enumerate(ids, 1) if a in q.gold_ids), None)
             recall.append(rank is not None)
@@ -89,6 +90,7 @@ def _metrics(rows: list[tuple[Question, list[str], str, float]]) -> dict[str, fl
         "recall_at_k": sum(recall) / max(1, len(recall)),
         "mrr": sum(rr) / max(1, len(rr)),
         "answer_in_context": sum(context) / max(1, len(context)),
+        "context_chars": sum(chars) / max(1, len(chars)),
         "p50_ms": percentile(times, 50),
         "p95_ms": percentile(times, 95),
     }
@@ -136,11 +138,14 @@ def main() -> None:
 
 def _print(results: dict[str, dict[str, float]], n: int, k: int) -> None:
     print(f"{n} questions, k={k}")
-    print(f"{'pipeline':<14}{'recall@k':>10}{'mrr':>8}{'ans-in-ctx':>12}{'p50 ms':>9}{'p95 ms':>9}")
+    print(
+        f"{'pipeline':<14}{'recall@k':>10}{'mrr':>8}{'ans-in-ctx':>12}{'ctx chars':>11}"
+        f"{'p50 ms':>9}{'p95 ms':>9}"
+    )
     for name, r in results.items():
         print(
             f"{name:<14}{r['recall_at_k']:>10.3f}{r['mrr']:>8.3f}{r['answer_in_context']:>12.3f}"
-            f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
+            f"{r['context_chars']:>11.0f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
         )
     ratio = results["ours"]["p50_ms"] / results["bare chroma"]["p50_ms"]
     print(f"ours p50 / bare chroma p50 = {ratio:.2f}x")

@@ -189,3 +189,24 @@ def test_collapse_keeps_distinct_chunks_of_one_article():
     picked = collapse_duplicates(ranked, 5, RankingPolicy(per_article=2))
     assert [c.id for c, _ in picked] == ["1", "2"], "b repeats a and is folded into it"
     assert picked[0][1] == ["t"]
+
+
+def test_widened_passages_keep_exact_offsets(make_assistant, tmp_path: Path):
+    paragraphs = [
+        f"Paragraph {n} of the budget story says the council met on day {n} to argue about "
+        f"item {n}, and the minutes ran to {10 * n} pages with {n} votes recorded."
+        for n in range(1, 30)
+    ]
+    text = "\n\n".join(paragraphs)
+    assistant = make_assistant()
+    article = _article("long", "Budget minutes", text, "2024-01-01")
+    assert assistant.ingest([_jsonl(tmp_path / "long.jsonl", [article])]).ok
+    assert assistant.index.chunk_count() > 3
+    (passage,) = assistant.retriever.retrieve("How many pages did the minutes of day 14 run to?", 1)
+    assert passage.end - passage.start == len(passage.text)
+    original = text[passage.start : passage.end]
+    assert passage.text.split() == original.split(), "only white space may differ"
+    width = passage.end - passage.start
+    assert width > max(
+        len(c.text) for c in assistant.index.get_chunks([passage.chunk_id]).values()
+    )
