@@ -1,9 +1,19 @@
-"""Question -> ranked passages: dense (Chroma) and keyword (FTS5) search, fused.
+"""Question -> ranked passages: hybrid, news-aware retrieval.
 
-Reciprocal rank fusion merges the two rankings without comparing their incomparable
-scores. Each passage carries the cosine similarity of its chunk to the question, which
-the answerer's evidence gate reads. `NewsRetriever` exposes the same search as a LangChain
-`BaseRetriever` for use in other chains; LangChain `Document`s exist only at that edge.
+1. Candidates: dense (Chroma) and keyword (FTS5, BM25 over title and text) search, plus a
+   keyword search on the question's names alone; date range and outlet filters are pushed
+   into both stores, so a narrow filter never starves the candidate list.
+2. Reciprocal rank fusion merges the rankings without comparing their incomparable scores.
+3. News-aware order: fresher articles get a multiplier (counted back from the as-of date,
+   default the newest article indexed), more so inside the window a relative date in the
+   question names ("this week"); articles after the as-of date are never candidates.
+4. One passage per article and per story: a near-duplicate (a wire copy, an updated
+   version) is folded into the passage above it and listed in `also_reported_by`.
+5. Each passage is widened by its neighbouring chunks, so the answer reads whole context.
+
+Each passage carries the cosine similarity of its matched chunk to the question, which the
+answerer's evidence gate reads. `NewsRetriever` exposes the same search as a LangChain
+`BaseRetriever`; LangChain `Document`s exist only at that edge. Not here: answering.
 """
 
 from __future__ import annotations

@@ -207,6 +207,18 @@ def test_widened_passages_keep_exact_offsets(make_assistant, tmp_path: Path):
     original = text[passage.start : passage.end]
     assert passage.text.split() == original.split(), "only white space may differ"
     width = passage.end - passage.start
-    assert width > max(
-        len(c.text) for c in assistant.index.get_chunks([passage.chunk_id]).values()
-    )
+    assert width > max(len(c.text) for c in assistant.index.get_chunks([passage.chunk_id]).values())
+
+
+def test_ask_command_takes_date_and_source_filters(floods, capsys):
+    from assistant.cli import main
+
+    index = str(floods.settings.index_dir)
+    args = ["ask", "Which road did the flooding close?", "--index", index, "--json"]
+    assert main([*args, "--as-of", "2024-01-10"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answered"] and {c["article_id"] for c in data["citations"]} <= {"f0", "f1"}
+    assert main([*args, "--source", "Nowhere Times"]) == 0
+    assert not json.loads(capsys.readouterr().out)["answered"]
+    assert main([*args, "--since", "last tuesday"]) == 1
+    assert "--since wants a date" in capsys.readouterr().err
