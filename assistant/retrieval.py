@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -82,21 +83,23 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.policy = policy or RankingPolicy()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
         filters = filters or Filters()
-        query = self.embedder.embed_query(question)
+        # The model embeds the question while SQLite runs the keyword searches: both
+        # release the GIL, so the keyword side costs almost nothing on top.
+        embedding = self._pool.submit(self.embedder.embed_query, question)
         anchor = filters.as_of or self.index.newest_published()
         window = resolve(question, anchor)
         scope = _scope(filters)
         n = max(self.policy.candidates, 4 * k)
-        dense = self.index.dense_search(query, n, scope=scope)
         keyword = self.index.keyword_search(" ".join(content_words(question)), n, scope=scope)
-        rankings = [dense, keyword]
         names = question_names(question)
-        if names:
-            rankings.append(self.index.keyword_search(" ".join(names), n, scope=scope))
-        fused = reciprocal_rank_fusion(rankings)
+        by_name = self.index.keyword_search(" ".join(names), n, scope=scope) if names else []
+        query = embedding.result()
+        dense = self.index.dense_search(query, n, scope=scope)
+        fused = reciprocal_rank_fusion([dense, keyword, by_name])
         stored = self.index.get_chunks([cid for cid, _ in fused])
         ranked = self._news_order(fused, stored, anchor, window)
         picked = collapse_duplicates(ranked, k, self.policy)

@@ -129,7 +129,8 @@ def main() -> None:
         return [p.article_id for p in ps], "\n".join(f"{p.title}\n{p.text}" for p in ps)
 
     def bare(q: Question) -> Hit:
-        vector = ours.embedder.embed_query(q.question)
+        # embed(), not embed_query(): the latter would reuse the vector `ours` just made.
+        vector = ours.embedder.embed([q.question])[0]
         ids = [i for i, _ in ours.index.dense_search(vector, k)]
         chunks = [c for i in ids if (c := ours.index.get_chunks([i]).get(i))]
         return [c.article_id for c in chunks], "\n".join(f"{c.title}\n{c.text}" for c in chunks)
