@@ -176,7 +176,11 @@ def eval_assistant(
     if not corpus.is_file():
         raise AssistantError(f"corpus file {corpus} not found: give a .jsonl file of articles")
     policy = policy or ChunkingPolicy()
-    model = settings.get("embedding_model") or Settings.from_env().embedding_model
+    chosen = Settings.from_env().replace(**settings)
+    model = chosen.embedding_model
+    backend = chosen.embedding_backend
+    if backend != "torch":  # other backends give slightly different vectors
+        model = f"{model}@{backend}"
     recipe = hashlib.sha256(f"{model}|{policy!r}".encode()).hexdigest()[:8]
     folder = Path(cache_dir or default_cache_dir()) / f"{_file_hash(corpus)}-{recipe}"
     assistant = Assistant(index_dir=folder, auto_ingest=False, **settings)
