@@ -343,7 +343,10 @@ def _article(origin: _Origin, raw: dict[str, Any], where: str | None = None) -> 
         raise SourceError(where, "no article text (expected one of: text, body, content)")
     url = _as_text(meta["url"]).strip() or origin.url
     identity = _as_text(meta["id"]).strip() or canonical_url(url) or where
-    title = _as_text(meta["title"]).strip() or origin.title()
+    # A whole file without a title is named after the file; one record among many (a JSON
+    # Lines archive, a feed) is named after its own first words, not its file's name.
+    fallback = origin.title() if where == origin.where else _title_from_text(text)
+    title = _as_text(meta["title"]).strip() or fallback
     return Article(
         id=identity,
         title=" ".join(title.split()),
@@ -354,6 +357,14 @@ def _article(origin: _Origin, raw: dict[str, Any], where: str | None = None) -> 
         authors=_as_authors(meta["authors"]),
         path=origin.path,
     )
+
+
+def _title_from_text(text: str, limit: int = 90) -> str:
+    first = text.strip().splitlines()[0].strip()
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0]
+    return f"{cut}…"
 
 
 # Query parameters that track a click rather than name a page.

@@ -105,3 +105,12 @@ def test_eval_corpus_lines_ingest(make_assistant, tmp_path: Path):
     path = write(tmp_path / "slice.jsonl", "\n".join(lines))
     report = make_assistant().ingest([path])
     assert report.ok and len(report.added) == 15
+
+
+def test_an_untitled_record_is_named_after_its_first_words(tmp_path: Path):
+    line = json.dumps({"id": "u1", "text": "Floods closed the coastal road on Monday. More rain."})
+    (a,) = articles(write(tmp_path / "archive.jsonl", line))
+    assert a.title == "Floods closed the coastal road on Monday. More rain."
+    long = json.dumps({"id": "u2", "text": "word " * 60})
+    (b,) = articles(write(tmp_path / "long.jsonl", long))
+    assert b.title.endswith("…") and len(b.title) <= 91
