@@ -79,7 +79,9 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return self._answerer or make_answerer(self.settings.llm, self.embedder, self.settings)
+        return self._answerer or make_answerer(
+            self.settings.llm, self.embedder, self.settings, self.index.sentence_vectors
+        )
 
     def as_retriever(self, k: int | None = None, filters: Filters | None = None) -> NewsRetriever:
         """This index as a LangChain retriever, for use in other chains."""

@@ -1,10 +1,12 @@
 """The index: vectors in Chroma, and a SQLite catalog of articles and chunks beside them.
 
 The catalog is the source of truth for what is indexed. It holds each article's version,
-its chunks' spans and text, and an FTS5 keyword index over them, all changed in one SQLite
-transaction. Chroma holds the vectors. A changed article's new vectors are written before
-the catalog switches to them and its old vectors are deleted after, so a crash at any point
-leaves at worst vectors the catalog does not list; searches ignore those, and
+its chunks' spans and text, an FTS5 keyword index over them, and each chunk's sentence
+vectors (float16, pooled from the chunk's token vectors at ingest, for the answerer), all
+changed in one SQLite transaction. Chroma holds the chunk vectors. A changed article's new
+vectors are written before the catalog switches to them and its old vectors are deleted
+after, so a crash at any point leaves at worst vectors the catalog does not list; searches
+ignore those, and
 `Index.recover()` (run by every ingest) sweeps them when the last write was unfinished.
 `Index.writer_lock()` keeps writers one at a time. On a Chroma server each catalog has its
 own collection. This is the only module that imports chromadb.
@@ -39,6 +41,10 @@ from .sources import canonical_url
 
 COLLECTION = "news_chunks"
 
+Span = tuple[int, int]
+# One chunk's sentences: (start, end) in the article, and the sentence's unit vector.
+SentenceVectors = Sequence[tuple[Span, np.ndarray]]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -56,6 +62,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk INTEGER NOT NULL REFERENCES chunks(rowid), article_id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
+CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -312,6 +324,18 @@ class Index:
             for i, v in zip(got["ids"], got["embeddings"], strict=True)
         }
 
+    def sentence_vectors(self, article_id: str, start: int, end: int) -> dict[Span, np.ndarray]:
+        """(start, end) -> unit vector of the stored sentences inside `article[start:end]`.
+
+        Overlapping chunks both hold the sentences they share; either vector will do.
+        """
+        rows = self.db.execute(
+            """SELECT start, "end", vector FROM sentence_vectors
+               WHERE article_id = ? AND start >= ? AND "end" <= ?""",
+            (article_id, start, end),
+        )
+        return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
+
     def newest_published(self) -> date | None:
         """The publication date of the newest article: 'now', as far as the index knows."""
         return _date(self.db.execute("SELECT max(published) FROM articles").fetchone()[0])
@@ -339,16 +363,19 @@ class Index:
         vectors: np.ndarray,
         embed_texts: Sequence[str],
         files: Sequence[FileRecord] = (),
+        sentences: Sequence[SentenceVectors] = (),
     ) -> None:
         """Add or replace these articles with their chunks; `vectors` row i is chunk i.
 
-        An article replaces the indexed one with the same id or the same canonical URL.
+        `sentences`, if given, holds chunk i's sentence vectors at i, spans in article
+        coordinates. An article replaces the indexed one with the same id or the same
+        canonical URL.
         `files` records files whose every article is now indexed, so that an unchanged file
         is not even parsed next time.
         """
         chunks = [c for _, cs in items for c in cs]
-        if len(chunks) != len(vectors):
-            raise ValueError("one vector per chunk is required")
+        if len(chunks) != len(vectors) or (sentences and len(sentences) != len(chunks)):
+            raise ValueError("one vector (and one list of sentence vectors) per chunk is required")
         if chunks:
             self._mark_pending()
             self.collection.upsert(
@@ -358,16 +385,20 @@ class Index:
                 metadatas=[_chroma_meta(a, c) for a, cs in items for c in cs],
             )
         crash_point("upserted")
-        stale = self._swap_catalog(items, files)
+        stale = self._swap_catalog(items, files, sentences)
         crash_point("swapped")
         self._delete_vectors(stale)
 
     def _swap_catalog(
-        self, items: Sequence[tuple[Article, list[Chunk]]], files: Sequence[FileRecord]
+        self,
+        items: Sequence[tuple[Article, list[Chunk]]],
+        files: Sequence[FileRecord],
+        sentences: Sequence[SentenceVectors] = (),
     ) -> list[str]:
         """Point the catalog at the new chunks in one transaction; return the replaced ids."""
         db = self.db
         stale: list[str] = []
+        per_chunk = iter(sentences)
         with db:
             for article, chunks in items:
                 key = canonical_url(article.url)
@@ -402,6 +433,14 @@ class Index:
                         "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
                         (cur.lastrowid, article.title, c.text),
                     )
+                    db.executemany(
+                        'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) '
+                        "VALUES (?,?,?,?,?)",
+                        [
+                            (cur.lastrowid, article.id, a, b, v.astype(np.float16).tobytes())
+                            for (a, b), v in next(per_chunk, ())
+                        ],
+                    )
             db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?)",
                 [(f.path, f.digest, json.dumps(list(f.ids))) for f in files],
@@ -419,6 +458,7 @@ class Index:
         for batch in _batches(rowids, 500):
             marks = ",".join("?" * len(batch))
             db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", batch)
+            db.execute(f"DELETE FROM sentence_vectors WHERE chunk IN ({marks})", batch)
             db.execute(f"DELETE FROM chunks WHERE rowid IN ({marks})", batch)
         db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         return ids

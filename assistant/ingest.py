@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .chunking import Chunker
+import numpy as np
+
+from .chunking import Chunker, sentence_spans
 from .embeddings import Embedder
 from .errors import SourceError
 from .index import FileRecord, Index
@@ -219,15 +221,23 @@ class Ingestor:
         if not run.pending and not run.pending_files:
             return
         texts: list[str] = []
+        spans: list[list[tuple[int, int]]] = []  # each chunk's sentences, in its embed text
+        chunks = [c for _, cs in run.pending for c in cs]
         if run.pending:
             titles = {a.id: self.chunker.title_for_embedding(a.title) for a, _ in run.pending}
-            texts = [
-                self.chunker.policy.embed_text(titles[a.id], c.text)
-                for a, cs in run.pending
-                for c in cs
-            ]
-        vectors = self.embedder.embed(texts)
-        self.index.write(run.pending, vectors, texts, run.pending_files)
+            for a, cs in run.pending:
+                for c in cs:
+                    text = self.chunker.policy.embed_text(titles[a.id], c.text)
+                    texts.append(text)
+                    spans.append(sentence_spans(text, len(text) - len(c.text)))
+        # One model pass gives the chunk vectors and, pooled from the same token vectors,
+        # the sentence vectors the answerer would otherwise embed at question time.
+        vectors, pooled = self.embedder.embed_spans(texts, spans)
+        sentences = [
+            _in_article(c, len(text) - len(c.text), s, v)
+            for c, text, s, v in zip(chunks, texts, spans, pooled, strict=True)
+        ]
+        self.index.write(run.pending, vectors, texts, run.pending_files, sentences)
         run.report.chunks_embedded += len(texts)
         run.settle(len(run.pending))
         run.pending, run.pending_files, run.pending_chunks = [], [], 0
@@ -290,6 +300,18 @@ class _Run:
         if self.progress:
             self.total = max(self.total, self.done)
             self.progress(self.done, self.total)
+
+
+def _in_article(
+    chunk: Chunk, shift: int, spans: list[tuple[int, int]], vectors: np.ndarray
+) -> list[tuple[tuple[int, int], np.ndarray]]:
+    """A chunk's sentence vectors keyed by article offsets; sentences the model cut off, dropped."""
+    base = chunk.start - shift
+    return [
+        ((base + a, base + b), v)
+        for (a, b), v in zip(spans, vectors, strict=True)
+        if not np.isnan(v[0])
+    ]
 
 
 def _estimate(path: Path) -> int:

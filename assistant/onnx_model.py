@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .embeddings import Tokens
 from .errors import BackendError
 
 _EXPORT_LOCK = threading.Lock()
@@ -100,14 +101,31 @@ class OnnxEncoder:
             out[rows] = vectors
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def encode_tokens(self, texts: list[str], batch_size: int) -> list[Tokens]:
+        """Each text's token vectors and character offsets, for pooling over sentences."""
+        out: list[Tokens | None] = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for s in range(0, len(order), batch_size):
+            rows = order[s : s + batch_size]
+            encs, hidden, mask = self._run([texts[i] for i in rows])
+            for j, (i, enc) in enumerate(zip(rows, encs, strict=True)):
+                n = int(mask[j].sum())  # the rows past it are padding
+                offsets = np.asarray(enc.offsets[:n], dtype=np.int64).reshape(-1, 2)
+                out[i] = Tokens(hidden[j, :n].astype(np.float32), offsets)
+        return [t for t in out if t is not None]
+
+    def _run(self, texts: list[str]) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """The tokenizer's encodings, the last hidden state and the attention mask."""
         encs = self._batch_tok.encode_batch(texts)
         ids = np.array([e.ids for e in encs], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self.session.run(None, feed)[0]
+        return encs, self.session.run(None, feed)[0], mask
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        _, hidden, mask = self._run(texts)
         summed = np.einsum("bsh,bs->bh", hidden, mask.astype(np.float32))
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant import Answer, Assistant
+from assistant.answering import ExtractiveAnswerer
+from assistant.core import _document_to_passage as _to_passage
 
 FOUNDERS = ("Arthur Mensch", "Guillaume Lample", "Lacroix")
 SEED_TITLE = "Microsoft Teams Up with Mistral AI to Diversify AI Offerings"
@@ -84,3 +87,72 @@ def test_answer_is_a_frozen_value(corpus_assistant: Assistant):
     assert isinstance(answer, Answer)
     with pytest.raises(AttributeError):
         answer.text = "changed"  # type: ignore[misc]
+
+
+class CountingEmbedder:
+    """The real Embedder, counting the texts each `embed` call is asked for (a fake wrapper)."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.embedded: list[str] = []
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.embedded += list(texts)
+        return self.inner.embed(texts)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+
+def _sentence_rows(assistant: Assistant, article_id: str | None = None) -> int:
+    sql, args = "SELECT count(*) FROM sentence_vectors", ()
+    if article_id:
+        sql, args = sql + " WHERE article_id = ?", (article_id,)
+    return int(assistant.index.db.execute(sql, args).fetchone()[0])
+
+
+def test_ingest_stores_sentence_vectors_and_deletes_them_with_the_article(make_assistant, tmp_path):
+    from tests.conftest import write
+
+    assistant = make_assistant()
+    write(tmp_path / "a.md", "# Alpha\n\nAlpha Corp was founded in 1999. It makes widgets.\n")
+    write(tmp_path / "b.md", "# Beta\n\nBeta Ltd sells gadgets in Spain. Its founder is Ann Lee.\n")
+    assistant.ingest([tmp_path / "a.md", tmp_path / "b.md"])
+    ids = {r[0]: r[1] for r in assistant.index.db.execute("SELECT title, id FROM articles")}
+    alpha = ids["Alpha"]
+    assert _sentence_rows(assistant, alpha) == 2
+    rows = assistant.index.db.execute(
+        'SELECT s.start, s."end", a.title FROM sentence_vectors s '
+        "JOIN chunks c ON c.rowid = s.chunk JOIN articles a ON a.id = c.article_id"
+    ).fetchall()
+    assert all(title in ("Alpha", "Beta") for *_, title in rows)
+    stored = assistant.index.sentence_vectors(alpha, 0, 10**6)
+    assert all(v.dtype == np.float16 and abs(np.linalg.norm(v) - 1) < 1e-2 for v in stored.values())
+    assistant.index.delete([alpha])
+    assert _sentence_rows(assistant, alpha) == 0
+    assert _sentence_rows(assistant) == 2, "the other article keeps its sentences"
+
+
+def test_stored_sentences_need_no_model_call(corpus_assistant: Assistant):
+    counting = CountingEmbedder(corpus_assistant.embedder)
+    answerer = ExtractiveAnswerer(counting, sentences=corpus_assistant.index.sentence_vectors)  # type: ignore[arg-type]
+    question = "When was Mistral 7B released?"
+    passages = [_to_passage(d) for d in corpus_assistant.as_retriever().invoke(question)]
+    answer = answerer.answer(question, passages, corpus_assistant.embedder.embed_query(question))
+    assert answer.answered and "27 September 2023" in answer.text
+    assert counting.embedded == []
+    # An index without stored sentences (an old one) still answers, by embedding them.
+    old = ExtractiveAnswerer(counting)  # type: ignore[arg-type]
+    assert old.answer(question, passages, corpus_assistant.embedder.embed_query(question)).answered
+    assert counting.embedded
+
+
+def test_stored_spans_are_the_chunks_sentences_in_article_offsets(corpus_assistant: Assistant):
+    from assistant.chunking import sentence_spans
+
+    db = corpus_assistant.index.db
+    for article_id, start, end, text in db.execute(
+        'SELECT article_id, start, "end", text FROM chunks'
+    ).fetchall():
+        expected = {(start + a, start + b) for a, b in sentence_spans(text)}
+        assert set(corpus_assistant.index.sentence_vectors(article_id, start, end)) >= expected

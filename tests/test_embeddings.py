@@ -109,3 +109,48 @@ def test_a_question_is_embedded_once_and_its_vector_cannot_be_changed(onnx_embed
     assert np.allclose(first, onnx_embedder.embed(["Who founded Mistral?"])[0], atol=1e-6)
     with pytest.raises(ValueError):
         first[0] = 0.0
+
+
+SPAN_TEXTS = [
+    "Mistral AI\nMistral AI was founded in Paris in 2023. It builds open models. People use them.",
+    "A title\nOne sentence only here.",
+]
+
+
+def _sentence_spans_of(texts: list[str]) -> list[list[tuple[int, int]]]:
+    from assistant.chunking import sentence_spans
+
+    return [sentence_spans(t, t.index("\n") + 1) for t in texts]
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_late_chunking_keeps_the_chunk_vector_and_pools_each_sentence(
+    backend: str, shared_embedder: Embedder, onnx_embedder: Embedder
+):
+    embedder = shared_embedder if backend == "torch" else onnx_embedder
+    spans = _sentence_spans_of(SPAN_TEXTS)
+    whole, sentences = embedder.embed_spans(SPAN_TEXTS, spans)
+    assert (whole * shared_embedder.embed(SPAN_TEXTS)).sum(axis=1).min() > 0.9999
+    assert [len(s) for s in sentences] == [3, 1]
+    pooled = np.concatenate(sentences)
+    assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+    alone = shared_embedder.embed(
+        [t[a:b] for t, s in zip(SPAN_TEXTS, spans, strict=True) for a, b in s]
+    )
+    # Contextual, so not the standalone vector, but each is nearest its own sentence.
+    assert list(np.argmax(pooled @ alone.T, axis=1)) == list(range(len(alone)))
+
+
+def test_sentence_vectors_agree_across_backends(shared_embedder: Embedder, onnx_embedder: Embedder):
+    spans = _sentence_spans_of(SPAN_TEXTS)
+    torch_vectors = np.concatenate(shared_embedder.embed_spans(SPAN_TEXTS, spans)[1])
+    onnx_vectors = np.concatenate(onnx_embedder.embed_spans(SPAN_TEXTS, spans)[1])
+    assert (torch_vectors * onnx_vectors).sum(axis=1).min() > 0.9999
+
+
+def test_a_span_past_the_window_gets_no_vector(shared_embedder: Embedder):
+    text = "word " * 400 + "The last sentence."
+    start = text.index("The last")
+    _, sentences = shared_embedder.embed_spans([text], [[(0, 4), (start, len(text))]])
+    assert not np.isnan(sentences[0][0]).any()
+    assert np.isnan(sentences[0][1]).all()
