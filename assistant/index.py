@@ -39,6 +39,7 @@ from .offline import go_offline
 from .schema import Article, Chunk
 from .sources import canonical_url
 
+MIN_KEYWORD_SCORE = 1e-3  # BM25 below this is a match on words that are everywhere
 COLLECTION = "news_chunks"
 
 Span = tuple[int, int]
@@ -312,7 +313,10 @@ class Index:
                ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
             (match, *params, n),
         )
-        return [(r[0], float(r[1])) for r in rows]
+        # A word found in most chunks gets an IDF of ~0 from FTS5, so its hits score ~0 and
+        # come back in storage order: that order says nothing, and in a fusion of rankings
+        # it would vote like a real one. Keep only hits that some informative word made.
+        return [(r[0], float(r[1])) for r in rows if r[1] > MIN_KEYWORD_SCORE]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks (so a ranking never re-embeds a chunk)."""
