@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -82,6 +83,12 @@ _NOT_NAMES = frozenset(
 )
 
 
+def fold(text: str) -> str:
+    """`text` without accents: "Timothée" and "Timothee" are one name in news copy."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def normalise(text: str) -> str:
     """Move markers that follow a full stop in front of it: "2023. [1]" -> "2023 [1]."."""
     return _TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
@@ -124,7 +131,7 @@ def key_terms(text: str) -> Terms:
     dates = _dates(text)
     rest = _DATE.sub(" ", text)
     numbers = {n.replace(",", "") for n in _NUMBER.findall(rest)}
-    words = {re.sub(r"['’]s?$", "", w.lower()) for w in _NAME.findall(rest)}
+    words = {re.sub(r"['’]s?$", "", fold(w.lower())) for w in _NAME.findall(rest)}
     return Terms(frozenset(dates), frozenset(numbers), frozenset(words - _NOT_NAMES))
 
 
@@ -255,7 +262,11 @@ def compose(
             key = (span.passage, span.start, span.end)
             if key not in numbers:
                 numbers[key] = len(citations) + 1
-                citations.append(_citation(numbers[key], passages[span.passage], span))
+                citations.append(
+                    Citation.of_span(
+                        numbers[key], passages[span.passage], span.text, span.start, span.end
+                    )
+                )
             refs.append(numbers[key])
         refs = list(dict.fromkeys(refs))
         sentences.append(Sentence(c.text, tuple(refs), c.support))
@@ -325,26 +336,10 @@ def _metadata_text(p: Passage) -> str:
 def _holds(meta: str, span: str, terms: Terms) -> bool:
     """Whether the span (with its article's title and date) has every name and number."""
     evidence = f"{meta} {span}"
-    words = {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", evidence.lower())}
+    words = {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", fold(evidence.lower()))}
     if len(terms.names - words) > (1 - NAME_GATE) * len(terms.names):
         return False
     if not terms.dates <= _dates(evidence):
         return False
     plain = evidence.replace(",", "")
     return all(re.search(rf"(?<![\d.]){re.escape(x)}(?!\.?\d)", plain) for x in terms.numbers)
-
-
-def _citation(n: int, p: Passage, span: Span) -> Citation:
-    return Citation(
-        n=n,
-        article_id=p.article_id,
-        title=p.title,
-        source=p.source,
-        published=p.published,
-        url=p.url,
-        passage=span.text,
-        start=span.start,
-        end=span.end,
-        context=p.text,
-        context_start=p.start,
-    )
