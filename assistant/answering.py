@@ -37,75 +37,17 @@ LEXICAL_WEIGHT = 0.25
 CORROBORATION = 0.80  # cosine between two sentences that state the same fact
 RUNNER_UP = 0.03  # a second sentence joins the answer only this close to the best
 
+# One string, not a list literal: the formatter would give each of 66 words its own line.
 _STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "she",
-        "that",
-        "the",
-        "their",
-        "them",
-        "they",
-        "this",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "about",
-        "after",
-        "before",
-        "over",
-        "than",
-        "then",
-        "there",
-        "these",
-        "those",
-        "said",
-        "says",
-        "new",
-    ]
+    re.findall(
+        r"\w+",
+        """
+    a an and are as at be been but by did do does for from had has have he her his how i in
+    into is it its of on or she that the their them they this to was were what when where
+    which who whom whose why will with would you your about after before over than then
+    there these those said says new
+""",
+    )
 )
 
 
@@ -242,7 +184,9 @@ def _compose(
             key = (c.passage, c.start)
             if key not in numbers:
                 numbers[key] = len(citations) + 1
-                citations.append(_citation(numbers[key], passages[c.passage], c))
+                citations.append(
+                    Citation.of_span(numbers[key], passages[c.passage], c.text, c.start, c.end)
+                )
             refs.append(numbers[key])
         sentences.append(Sentence(candidates[i].text, tuple(refs), float(similarity[i])))
     text = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in sentences)
@@ -261,22 +205,6 @@ def _corroborating(
         if other != article and sim >= CORROBORATION and sim > best.get(other, (0.0, -1))[0]:
             best[other] = (sim, j)
     return [j for _, j in sorted(best.values(), reverse=True)][:2]
-
-
-def _citation(n: int, p: Passage, c: _Candidate) -> Citation:
-    return Citation(
-        n=n,
-        article_id=p.article_id,
-        title=p.title,
-        source=p.source,
-        published=p.published,
-        url=p.url,
-        passage=c.text,
-        start=c.start,
-        end=c.end,
-        context=p.text,
-        context_start=p.start,
-    )
 
 
 def not_covered(question: str, passages: list[Passage], limit: int = 3) -> Answer:

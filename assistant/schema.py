@@ -105,6 +105,23 @@ class Citation:
     context: str = ""
     context_start: int = 0
 
+    @classmethod
+    def of_span(cls, n: int, passage: Passage, text: str, start: int, end: int) -> Citation:
+        """Citation number `n`: the span `text` (article offsets start..end) of `passage`."""
+        return cls(
+            n=n,
+            article_id=passage.article_id,
+            title=passage.title,
+            source=passage.source,
+            published=passage.published,
+            url=passage.url,
+            passage=text,
+            start=start,
+            end=end,
+            context=passage.text,
+            context_start=passage.start,
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["published"] = self.published.isoformat() if self.published else None
