@@ -322,7 +322,14 @@ class Index:
         """The stored vectors of these chunks (so a ranking never re-embeds a chunk)."""
         if not ids:
             return {}
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        from chromadb.errors import InternalError
+
+        try:
+            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        except InternalError:  # chromadb's answer for an id it has not seen yet
+            # Another process wrote these to an embedded store this process read earlier:
+            # the caller embeds what is missing instead.
+            return {}
         return {
             i: np.asarray(v, dtype=np.float32)
             for i, v in zip(got["ids"], got["embeddings"], strict=True)

@@ -164,9 +164,19 @@ class Retriever:
     def _similarities(
         self, query: np.ndarray, known: dict[str, float], ids: list[str]
     ) -> dict[str, float]:
-        """Cosine similarity to the question; keyword-only hits use their stored vectors."""
+        """Cosine similarity to the question; keyword-only hits use their stored vectors.
+
+        A chunk the catalog lists but this process's vector store does not yet hold (another
+        process wrote it to an embedded store) is embedded here instead.
+        """
         missing = [i for i in ids if i not in known]
         vectors = self.index.vectors(missing)
+        unseen = [i for i in missing if i not in vectors]
+        if unseen:
+            chunks = self.index.get_chunks(unseen)
+            found = [i for i in unseen if i in chunks]
+            embedded = self.embedder.embed([chunks[i].text for i in found])
+            vectors.update(zip(found, embedded, strict=True))
         return {**known, **{i: float(v @ query) for i, v in vectors.items()}}
 
 

@@ -100,3 +100,36 @@ def test_index_refuses_a_different_embedding_model(make_assistant, tmp_path: Pat
     other = make_assistant(embedding_model="some/other-model")
     with pytest.raises(IndexError_, match="embedding model"):
         other.index.versions()
+
+
+def test_a_running_assistant_answers_from_another_process_ingest(make_assistant, tmp_path):
+    """The embedded store's vectors written by another process are not visible here until a
+    restart; the catalog (and so keyword search) is. The question must still be answered."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "news"
+    write(folder / "bridge.md", ARTICLE)
+    write(folder / "rail.txt", "Rail strike ends\nThe national rail strike ended on Thursday.")
+    assistant = make_assistant()
+    assistant.ingest([folder])
+    assert assistant.ask("How much did the bridge repairs cost?").answered
+    write(
+        folder / "zoo.md",
+        "---\ntitle: Zoo welcomes Quokkaville twins\n---\n"
+        "The Quokkaville zoo welcomed twin red pandas named Ember and Ash on Tuesday.\n",
+    )
+    exe = Path(sys.executable).with_name("assistant")
+    done = subprocess.run(
+        [str(exe), "ingest", str(folder), "--index", str(tmp_path / "index")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = assistant.ask("What are the Quokkaville red pandas called?")
+    assert answer.answered and "Ember" in answer.text
+    assert any(c.title == "Zoo welcomes Quokkaville twins" for c in answer.citations)
