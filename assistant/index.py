@@ -262,6 +262,31 @@ class Index:
                 out[row[0]] = _stored_chunk(row)
         return out
 
+    def successors(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """For chunk ids the catalog no longer lists, the chunk now at the same position.
+
+        A vector search can read an article's old vectors just before the catalog switches
+        to its new version; mapping each old id to its successor makes such a reader see the
+        new version instead of neither. Chunk ids are `article-key:version:position`, so
+        the article's current chunks share the id's first part (a range on the id index).
+        """
+        out: dict[str, StoredChunk] = {}
+        for old in ids:
+            key, _, position = old.rpartition(":")
+            prefix = key.rpartition(":")[0]
+            if not prefix or not position.isdigit():
+                continue
+            rows = self.db.execute(
+                """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
+                          a.title, a.source, a.published, a.url
+                   FROM chunks c JOIN articles a ON a.id = c.article_id
+                   WHERE c.id >= ? AND c.id < ? ORDER BY abs(c.idx - ?) LIMIT 1""",
+                (f"{prefix}:", f"{prefix};", int(position)),
+            )
+            for row in rows:
+                out[old] = _stored_chunk(row)
+        return out
+
     def neighbours(self, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
         """The chunks of `chunk`'s article within `reach` positions of it, in text order."""
         rows = self.db.execute(

@@ -101,6 +101,7 @@ class Retriever:
         dense = self.index.dense_search(query, n, scope=scope)
         fused = reciprocal_rank_fusion([dense, keyword, by_name])
         stored = self.index.get_chunks([cid for cid, _ in fused])
+        stored.update(self.index.successors([cid for cid, _ in fused if cid not in stored]))
         ranked = self._news_order(fused, stored, anchor, window)
         picked = collapse_duplicates(ranked, k, self.policy)
         similarity = self._similarities(query, dict(dense), [c.id for c, _ in picked])

@@ -133,3 +133,18 @@ def test_a_running_assistant_answers_from_another_process_ingest(make_assistant,
     answer = assistant.ask("What are the Quokkaville red pandas called?")
     assert answer.answered and "Ember" in answer.text
     assert any(c.title == "Zoo welcomes Quokkaville twins" for c in answer.citations)
+
+
+def test_an_old_chunk_id_maps_to_its_successor(make_assistant, tmp_path: Path):
+    """A vector search that read an article's old vectors just before the catalog switched
+    gets the new version, not nothing."""
+    path = write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assistant = make_assistant()
+    assistant.ingest([path])
+    (old,) = [row[0] for row in assistant.index.db.execute("SELECT id FROM chunks")]
+    write(path, ARTICLE.replace("12 million", "15 million"))
+    assistant.ingest([path])
+    assert assistant.index.get_chunks([old]) == {}
+    new = assistant.index.successors([old])[old]
+    assert new.id != old and "15 million" in new.text
+    assert assistant.index.successors(["not-a-chunk-id"]) == {}
