@@ -105,7 +105,8 @@ class ExtractiveAnswerer:
         order = [int(i) for i in np.argsort(-scores)]
         if similarity[order[0]] < SENTENCE_GATE:
             return not_covered(question, passages)
-        chosen = self._choose(order, scores, vectors)
+        overlap = _overlap(question, candidates)
+        chosen = self._choose(order, scores, vectors, overlap)
         return _compose(question, passages, candidates, chosen, vectors, similarity)
 
     def _vectors(self, passages: list[Passage], candidates: list[_Candidate]) -> np.ndarray:
@@ -125,12 +126,18 @@ class ExtractiveAnswerer:
         # float16 storage rounds a little: renormalise so that dot products stay cosines.
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    def _choose(self, order: list[int], scores: np.ndarray, vectors: np.ndarray) -> list[int]:
-        chosen = [order[0]]
+    def _choose(
+        self, order: list[int], scores: np.ndarray, vectors: np.ndarray, overlap: np.ndarray
+    ) -> list[int]:
+        """The best sentence, and runners-up that are as close, as much on the question's
+        words, and not a restatement of one already chosen: no more than needed."""
+        best = order[0]
+        chosen = [best]
         for i in order[1:]:
-            if len(chosen) >= self.max_sentences or scores[i] < scores[order[0]] - RUNNER_UP:
+            if len(chosen) >= self.max_sentences or scores[i] < scores[best] - RUNNER_UP:
                 break
-            if all(vectors[i] @ vectors[j] < CORROBORATION for j in chosen):
+            on_topic = overlap[i] >= overlap[best]
+            if on_topic and all(vectors[i] @ vectors[j] < CORROBORATION for j in chosen):
                 chosen.append(i)
         return chosen
 
