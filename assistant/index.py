@@ -252,9 +252,7 @@ class Index:
         for batch in _batches(list(ids), 500):
             marks = ",".join("?" * len(batch))
             rows = self.db.execute(
-                f"""SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
-                           a.title, a.source, a.published, a.url
-                    FROM chunks c JOIN articles a ON a.id = c.article_id
+                f"""{_CHUNK_ROWS}
                     WHERE c.id IN ({marks})""",
                 batch,
             )
@@ -277,9 +275,7 @@ class Index:
             if not prefix or not position.isdigit():
                 continue
             rows = self.db.execute(
-                """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
-                          a.title, a.source, a.published, a.url
-                   FROM chunks c JOIN articles a ON a.id = c.article_id
+                f"""{_CHUNK_ROWS}
                    WHERE c.id >= ? AND c.id < ? ORDER BY abs(c.idx - ?) LIMIT 1""",
                 (f"{prefix}:", f"{prefix};", int(position)),
             )
@@ -290,9 +286,7 @@ class Index:
     def neighbours(self, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
         """The chunks of `chunk`'s article within `reach` positions of it, in text order."""
         rows = self.db.execute(
-            """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
-                      a.title, a.source, a.published, a.url
-               FROM chunks c JOIN articles a ON a.id = c.article_id
+            f"""{_CHUNK_ROWS}
                WHERE c.article_id = ? AND c.idx BETWEEN ? AND ? ORDER BY c.idx""",
             (chunk.article_id, chunk.index - reach, chunk.index + reach),
         )
@@ -634,6 +628,12 @@ def crash_point(name: str) -> None:
     _crash_counts[name] = _crash_counts.get(name, 0) + 1
     if _crash_counts[name] == int(target.split(":")[1]):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+# The columns `_stored_chunk` reads, for every query that returns chunks.
+_CHUNK_ROWS = """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
+                  a.title, a.source, a.published, a.url
+           FROM chunks c JOIN articles a ON a.id = c.article_id"""
 
 
 def _stored_chunk(row: Sequence[Any]) -> StoredChunk:
