@@ -71,7 +71,10 @@ def content_words(text: str) -> set[str]:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Span:
+    """A stretch of one retrieved passage: a candidate sentence here; in verify.py, the
+    evidence (one sentence or two adjacent) that can back a generated sentence."""
+
     passage: int  # index into the passages
     start: int  # span in the article
     end: int
@@ -109,7 +112,7 @@ class ExtractiveAnswerer:
         chosen = self._choose(order, scores, vectors, overlap)
         return _compose(question, passages, candidates, chosen, vectors, similarity)
 
-    def _vectors(self, passages: list[Passage], candidates: list[_Candidate]) -> np.ndarray:
+    def _vectors(self, passages: list[Passage], candidates: list[Span]) -> np.ndarray:
         """Stored vectors where the index has them; the model embeds only the rest."""
         stored: dict[int, dict[tuple[int, int], np.ndarray]] = {}
         found: list[np.ndarray | None] = []
@@ -142,19 +145,19 @@ class ExtractiveAnswerer:
         return chosen
 
 
-def _sentences(passages: list[Passage]) -> list[_Candidate]:
+def _sentences(passages: list[Passage]) -> list[Span]:
     out = []
     for n, p in enumerate(passages):
         for a, b in sentence_spans(p.text):
             text = p.text[a:b]
             if len(text.split()) >= 4:
-                out.append(_Candidate(n, p.start + a, p.start + b, text))
+                out.append(Span(n, p.start + a, p.start + b, text))
     if not out:  # passages of fragments only: fall back to whole passages
-        out = [_Candidate(n, p.start, p.end, p.text) for n, p in enumerate(passages)]
+        out = [Span(n, p.start, p.end, p.text) for n, p in enumerate(passages)]
     return out
 
 
-def _shortlist(question: str, candidates: list[_Candidate], limit: int) -> list[_Candidate]:
+def _shortlist(question: str, candidates: list[Span], limit: int) -> list[Span]:
     """The `limit` sentences sharing most words with the question, earlier passages first."""
     if len(candidates) <= limit:
         return candidates
@@ -163,7 +166,7 @@ def _shortlist(question: str, candidates: list[_Candidate], limit: int) -> list[
     return [candidates[i] for i in sorted(order[:limit])]
 
 
-def _overlap(question: str, candidates: list[_Candidate]) -> np.ndarray:
+def _overlap(question: str, candidates: list[Span]) -> np.ndarray:
     """Share of the question's content words that each sentence contains."""
     wanted = content_words(question)
     if not wanted:
@@ -174,7 +177,7 @@ def _overlap(question: str, candidates: list[_Candidate]) -> np.ndarray:
 def _compose(
     question: str,
     passages: list[Passage],
-    candidates: list[_Candidate],
+    candidates: list[Span],
     chosen: list[int],
     vectors: np.ndarray,
     similarity: np.ndarray,
@@ -201,7 +204,7 @@ def _compose(
 
 
 def _corroborating(
-    i: int, candidates: list[_Candidate], vectors: np.ndarray, passages: list[Passage]
+    i: int, candidates: list[Span], vectors: np.ndarray, passages: list[Passage]
 ) -> list[int]:
     """The best sentence from each other article that states the same as sentence i."""
     article = passages[candidates[i].passage].article_id

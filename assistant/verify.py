@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import not_covered
+from .answering import Span, not_covered
 from .chunking import sentence_spans
 from .embeddings import Embedder
 from .errors import SettingsError
@@ -143,16 +143,6 @@ def _dates(text: str) -> set[str]:
         month = _MONTHS[(m.group("m1") or m.group("m2"))[:3].lower()]
         out.add(f"{m.group('y')}-{month:02d}-{int(day):02d}")
     return out
-
-
-@dataclass(frozen=True)
-class Span:
-    """A stretch of one passage that can back a sentence: one sentence or two adjacent."""
-
-    passage: int  # index into the passages
-    start: int  # offsets in the article
-    end: int
-    text: str
 
 
 @dataclass(frozen=True)
