@@ -11,8 +11,11 @@ import pytest
 import ui
 from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Citation, Filters, Passage
+from assistant.ui_chat import ChatHandler, ChatOptions, parse_options
+from assistant.ui_index import index_summary, ingest_uploads
+from assistant.ui_render import render_reply, source_cards
 from tests.conftest import write
-from ui import ChatHandler, ChatOptions, build_app, parse_options, render_reply, source_cards
+from ui import build_app
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -201,20 +204,20 @@ def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Pat
     good = write(tmp_path / "in" / "good.md", "# Good news\n\nThe bridge reopened today.\n")
     bad = write(tmp_path / "in" / "bad.jsonl", '{"title": "x", "text": "fine"}\n{oops\n')
     seen: list[tuple[int, int]] = []
-    report = ui.ingest_uploads(assistant, [str(good), str(bad)], lambda d, t: seen.append((d, t)))
+    report = ingest_uploads(assistant, [str(good), str(bad)], lambda d, t: seen.append((d, t)))
     assert "2 added" in report and "bad.jsonl" in report
     assert seen and seen[-1][0] == seen[-1][1] > 0  # the bar reaches its end
     assert assistant.stats().articles == 2
     assert ChatHandler(assistant).reply("What reopened today?", []).count("Good news")
-    again = ui.ingest_uploads(assistant, [str(good)])
+    again = ingest_uploads(assistant, [str(good)])
     assert "1 unchanged" in again  # same file, same place: nothing to redo
 
 
 def test_index_summary(corpus_assistant, make_assistant):
-    summary = ui.index_summary(corpus_assistant)
+    summary = index_summary(corpus_assistant)
     stats = corpus_assistant.stats()
     assert f"**{stats.articles}** articles" in summary and "Seed article" in summary
-    assert "empty" in ui.index_summary(make_assistant())
+    assert "empty" in index_summary(make_assistant())
 
 
 def test_auth_from_env():
