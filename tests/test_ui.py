@@ -10,30 +10,12 @@ import pytest
 
 import ui
 from assistant.errors import BackendError, SettingsError
-from assistant.schema import Answer, Citation, Filters, Passage
+from assistant.schema import Answer, Filters
 from assistant.ui_chat import ChatHandler, ChatOptions, parse_options
-from assistant.ui_index import index_summary, ingest_uploads
-from assistant.ui_render import render_reply, source_cards
+from assistant.ui_index import add_files, index_summary, ingest_uploads, resync_corpus
 from tests.conftest import write
+from tests.test_ui_render import make_citation
 from ui import build_app
-
-EVIL = "<img src=x onerror=alert(1)>"
-
-
-def _citation(n: int, published: date | None, title: str = "T", **kw) -> Citation:  # type: ignore[no-untyped-def]
-    return Citation(
-        n=n,
-        article_id=f"a{n}",
-        title=title,
-        source=kw.get("source", "Outlet"),
-        published=published,
-        url=kw.get("url"),
-        passage=kw.get("passage", "cited"),
-        start=kw.get("start", 0),
-        end=kw.get("end", 5),
-        context=kw.get("context", ""),
-        context_start=0,
-    )
 
 
 def test_reply_has_answer_markers_linked_to_cards(corpus_assistant):
@@ -64,7 +46,7 @@ class _StreamingAnswerer:
         yield from self.pieces
         yield object()  # a sentence check: not text, not shown
         p = passages[0]
-        cite = _citation(1, p.published, p.title, passage=p.text, end=len(p.text))
+        cite = make_citation(1, p.published, p.title, passage=p.text, end=len(p.text))
         yield Answer(question, "".join(self.pieces), (cite,))
 
 
@@ -159,44 +141,32 @@ def test_parse_options():
         parse_options(since="March")
 
 
-def test_source_cards_escape_article_text():
-    citation = _citation(
-        1,
-        date(2024, 1, 1),
-        title=EVIL,
-        source="<b>Outlet</b>",
-        url="javascript:alert(1)",
-        passage=EVIL,
-        end=len(EVIL),
-        context=EVIL + "\n\n[click](javascript:alert(2)) *bold*",
-    )
-    html = source_cards(Answer("q", "a [1]", (citation,)))
-    assert "<img" not in html and "&lt;img" in html
-    assert "javascript:" not in html.replace("javascript:alert(2)", "")
-    assert "<b>" not in html and "\n" not in html  # one line: it stays one HTML block
-    assert "[click]" not in html and "*bold*" not in html  # no Markdown either
+def test_chat_event_shows_a_placeholder_then_the_reply(corpus_assistant):
+    question = {"role": "user", "content": "Who founded Mistral?"}
+    steps = list(ChatHandler(corpus_assistant).respond("Who founded Mistral?", []))
+    assert steps[0] == ([question, {"role": "assistant", "content": "Searching the articles…"}], "")
+    messages, box = steps[-1]
+    assert box == "" and len(messages) == 2 and messages[0] == question
+    assert "source-card" in messages[1]["content"]
 
 
-def test_answer_text_is_escaped_but_markers_stay_links():
-    answer = Answer("q", "See <b>this</b> [x](javascript:alert(1)) [1].", (_citation(1, None),))
-    reply = render_reply(answer, 3)
-    assert "<b>" not in reply and "[x](javascript" not in reply
-    assert '<a class="cite" href="#src-3-1">[1]</a>' in reply
+def test_chat_event_answers_a_malformed_date_with_how_to_write_it(corpus_assistant):
+    steps = list(ChatHandler(corpus_assistant).respond("Who founded Mistral?", [], since="March"))
+    assert len(steps) == 1
+    reply = steps[0][0][-1]["content"]
+    assert reply.startswith("Sorry") and "2024-02-26" in reply
 
 
-def test_timeline_only_when_sources_span_several_dates():
-    one_date = (_citation(1, date(2024, 2, 26)), _citation(2, date(2024, 2, 26)))
-    assert "timeline" not in render_reply(Answer("q", "a [1][2]", one_date), 1)
-    spread = (_citation(1, date(2024, 2, 26)), _citation(2, date(2023, 6, 13)))
-    reply = render_reply(Answer("q", "a [1][2]", spread), 1)
-    assert 'class="timeline"' in reply
-    assert reply.index("2023-06-13") < reply.index("2024-02-26")  # oldest first
-
-
-def test_unanswered_lists_closest_articles_escaped():
-    related = (Passage("c", "a", "t", 0, 1, EVIL, 0.1, "Outlet", date(2024, 1, 1)),)
-    reply = render_reply(Answer("q", "Not covered.", (), False, (), related), 1)
-    assert "Closest articles" in reply and "&lt;img" in reply and "<img" not in reply
+def test_resync_adds_and_removes_corpus_files(make_assistant, tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.md", "# Bridge\n\nThe bridge reopened today.\n")
+    gone = write(corpus / "b.md", "# Ferry\n\nThe ferry stopped for the winter.\n")
+    assistant = make_assistant(corpus_dir=corpus)
+    assert resync_corpus(assistant, lambda d, t: None).startswith("2 added")
+    gone.unlink()
+    assert "1 removed" in resync_corpus(assistant, lambda d, t: None)
+    assert index_summary(assistant).startswith("**1** articles")
+    assert add_files(assistant, [], lambda d, t: None) == "Choose one or more files first."
 
 
 def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Path):
