@@ -9,7 +9,8 @@ Backends (`Settings.embedding_backend`), all giving the same kind of vector:
 
     torch       sentence-transformers on PyTorch, the reference
     onnx        the same network on ONNX Runtime (onnx_model.py); no torch at run time
-    onnx-int8   ONNX Runtime with int8 weights: faster, slightly different vectors
+    onnx-int8   ONNX Runtime with int8 weights: faster, slightly different vectors; the
+                default (exported once from the packaged model, then cached)
 
 `embed_spans` also returns one vector per given character span of each text ("late
 chunking"): the mean of the span's contextual token vectors, which the model computes for
@@ -31,11 +32,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
 from .errors import BackendError
 from .offline import go_offline
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
 QUERY_CACHE = 256  # questions whose vectors are kept
 # A pooled sentence vector carries its whole chunk's context, so neighbouring sentences
 # look alike. Taking away a share of the chunk vector makes each closer to its own
@@ -124,7 +124,7 @@ class Embedder:
         self,
         model: str = DEFAULT_MODEL,
         batch_size: int = 64,
-        backend: str = "torch",
+        backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
     ) -> None:
         if backend not in BACKENDS:

@@ -205,7 +205,7 @@ def _quantize(source: Path, target: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
         raise BackendError(
-            f"int8 quantisation needs the onnx package ({exc}): pip install 'news-assistant[onnx]'"
+            f"int8 quantisation needs the onnx package ({exc}): pip install 'onnx>=1.16'"
         ) from None
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     # The weight matrices only (MatMul with a constant B): quantising the embedding table

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from common import cache_dir, child, emit, subset, table
 
+from assistant.config import BACKENDS, DEFAULT_BACKEND
+
 
 def index_dir(corpus: Path, backend: str) -> Path:
     return cache_dir() / f"index-{corpus.stem}-{backend}"
@@ -110,7 +112,7 @@ def run_tutorial(corpus: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N articles")
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--skip-tutorial", action="store_true")
     parser.add_argument("--run", choices=["ours", "bare", "tutorial"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from common import DEV_QUESTIONS, percentile, subset, table
 from ingest import index_dir
 
+from assistant.config import BACKENDS, DEFAULT_BACKEND
+
 
 def timed(
     fn: Callable[[str], object], questions: list[str], fresh: Callable[[], None]
@@ -35,7 +37,7 @@ def timed(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="the index of the first N articles")
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--n", type=int, default=100, help="how many questions")
     args = parser.parse_args()
 

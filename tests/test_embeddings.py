@@ -24,6 +24,11 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return Embedder(backend="torch")
+
+
+@pytest.fixture(scope="module")
 def onnx_embedder() -> Embedder:
     return Embedder(backend="onnx")
 
@@ -33,8 +38,8 @@ def int8_embedder() -> Embedder:
     return Embedder(backend="onnx-int8")
 
 
-def test_onnx_gives_the_torch_vectors(shared_embedder: Embedder, onnx_embedder: Embedder):
-    reference = shared_embedder.embed(TEXTS)
+def test_onnx_gives_the_torch_vectors(torch_embedder: Embedder, onnx_embedder: Embedder):
+    reference = torch_embedder.embed(TEXTS)
     vectors = onnx_embedder.embed(TEXTS)
     assert vectors.shape == reference.shape and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -47,8 +52,8 @@ def test_onnx_batches_and_order_do_not_change_a_vector(onnx_embedder: Embedder):
     assert np.allclose(alone, together, atol=1e-5)
 
 
-def test_int8_stays_close_and_keeps_the_ranking(shared_embedder: Embedder, int8_embedder: Embedder):
-    reference = shared_embedder.embed(TEXTS)
+def test_int8_stays_close_and_keeps_the_ranking(torch_embedder: Embedder, int8_embedder: Embedder):
+    reference = torch_embedder.embed(TEXTS)
     vectors = int8_embedder.embed(TEXTS)
     assert (vectors * reference).sum(axis=1).min() > 0.97
     query = int8_embedder.embed_query("Which company invested in Mistral AI?")
@@ -56,26 +61,27 @@ def test_int8_stays_close_and_keeps_the_ranking(shared_embedder: Embedder, int8_
 
 
 def test_onnx_tokenizer_chunks_exactly_like_the_torch_one(
-    shared_embedder: Embedder, onnx_embedder: Embedder
+    torch_embedder: Embedder, onnx_embedder: Embedder
 ):
-    assert onnx_embedder.max_tokens == shared_embedder.max_tokens
+    assert onnx_embedder.max_tokens == torch_embedder.max_tokens
     article = next(
         a for a in read_file(BUNDLED_CORPUS / "microsoft-mistral-partnership.md") if a.text
     )
-    torch_chunks = Chunker(shared_embedder.tokenizer, shared_embedder.max_tokens).split(article)
+    torch_chunks = Chunker(torch_embedder.tokenizer, torch_embedder.max_tokens).split(article)
     onnx_chunks = Chunker(onnx_embedder.tokenizer, onnx_embedder.max_tokens).split(article)
     assert torch_chunks == onnx_chunks
     long = " ".join(["tokenisation"] * 400)
-    assert onnx_embedder.count_tokens(long) == shared_embedder.count_tokens(long) > 256
+    assert onnx_embedder.count_tokens(long) == torch_embedder.count_tokens(long) > 256
 
 
-def test_an_assistant_on_onnx_answers_like_one_on_torch(
+def test_an_assistant_on_torch_answers_like_one_on_the_default_int8(
     tmp_path: Path, corpus_assistant: Assistant
 ):
-    onnx = Assistant(index_dir=tmp_path / "onnx", auto_ingest=False, embedding_backend="onnx")
-    assert onnx.ingest([BUNDLED_CORPUS]).ok
+    assert corpus_assistant.embedder.backend == "onnx-int8"
+    torch = Assistant(index_dir=tmp_path / "torch", auto_ingest=False, embedding_backend="torch")
+    assert torch.ingest([BUNDLED_CORPUS]).ok
     question = "Who founded Mistral?"
-    assert onnx.ask(question).text == corpus_assistant.ask(question).text
+    assert torch.ask(question).text == corpus_assistant.ask(question).text
 
 
 def test_the_backend_is_a_setting_and_a_typo_is_refused():
@@ -125,32 +131,32 @@ def _sentence_spans_of(texts: list[str]) -> list[list[tuple[int, int]]]:
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])
 def test_late_chunking_keeps_the_chunk_vector_and_pools_each_sentence(
-    backend: str, shared_embedder: Embedder, onnx_embedder: Embedder
+    backend: str, torch_embedder: Embedder, onnx_embedder: Embedder
 ):
-    embedder = shared_embedder if backend == "torch" else onnx_embedder
+    embedder = torch_embedder if backend == "torch" else onnx_embedder
     spans = _sentence_spans_of(SPAN_TEXTS)
     whole, sentences = embedder.embed_spans(SPAN_TEXTS, spans)
-    assert (whole * shared_embedder.embed(SPAN_TEXTS)).sum(axis=1).min() > 0.9999
+    assert (whole * torch_embedder.embed(SPAN_TEXTS)).sum(axis=1).min() > 0.9999
     assert [len(s) for s in sentences] == [3, 1]
     pooled = np.concatenate(sentences)
     assert np.allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
-    alone = shared_embedder.embed(
+    alone = torch_embedder.embed(
         [t[a:b] for t, s in zip(SPAN_TEXTS, spans, strict=True) for a, b in s]
     )
     # Contextual, so not the standalone vector, but each is nearest its own sentence.
     assert list(np.argmax(pooled @ alone.T, axis=1)) == list(range(len(alone)))
 
 
-def test_sentence_vectors_agree_across_backends(shared_embedder: Embedder, onnx_embedder: Embedder):
+def test_sentence_vectors_agree_across_backends(torch_embedder: Embedder, onnx_embedder: Embedder):
     spans = _sentence_spans_of(SPAN_TEXTS)
-    torch_vectors = np.concatenate(shared_embedder.embed_spans(SPAN_TEXTS, spans)[1])
+    torch_vectors = np.concatenate(torch_embedder.embed_spans(SPAN_TEXTS, spans)[1])
     onnx_vectors = np.concatenate(onnx_embedder.embed_spans(SPAN_TEXTS, spans)[1])
     assert (torch_vectors * onnx_vectors).sum(axis=1).min() > 0.9999
 
 
-def test_a_span_past_the_window_gets_no_vector(shared_embedder: Embedder):
+def test_a_span_past_the_window_gets_no_vector(torch_embedder: Embedder):
     text = "word " * 400 + "The last sentence."
     start = text.index("The last")
-    _, sentences = shared_embedder.embed_spans([text], [[(0, 4), (start, len(text))]])
+    _, sentences = torch_embedder.embed_spans([text], [[(0, 4), (start, len(text))]])
     assert not np.isnan(sentences[0][0]).any()
     assert np.isnan(sentences[0][1]).all()
