@@ -45,6 +45,9 @@ METRICS = (
     "questions_with_gold",
 )
 CURVE_K = 20
+# Part of the cache key: bump it when ingest starts storing something new (2: sentence
+# vectors), so an index cached by older code is rebuilt instead of silently reused.
+INDEX_FORMAT = 2
 
 
 def default_cache_dir() -> Path:
@@ -169,8 +172,8 @@ def eval_assistant(
 ) -> Assistant:
     """An Assistant over `corpus`, in a cached index built on first use and reused after.
 
-    The cache key is the corpus file's hash, the embedding model and the chunking policy:
-    change any of them and a new index is built beside the old one.
+    The cache key is the corpus file's hash, the embedding model and backend, the chunking
+    policy and INDEX_FORMAT: change any of them and a new index is built beside the old one.
     """
     corpus = Path(corpus)
     if not corpus.is_file():
@@ -181,7 +184,7 @@ def eval_assistant(
     backend = chosen.embedding_backend
     if backend != "torch":  # other backends give slightly different vectors
         model = f"{model}@{backend}"
-    recipe = hashlib.sha256(f"{model}|{policy!r}".encode()).hexdigest()[:8]
+    recipe = hashlib.sha256(f"{model}|{policy!r}|{INDEX_FORMAT}".encode()).hexdigest()[:8]
     folder = Path(cache_dir or default_cache_dir()) / f"{_file_hash(corpus)}-{recipe}"
     assistant = Assistant(index_dir=folder, auto_ingest=False, **settings)
     assistant.chunker = Chunker(assistant.embedder.tokenizer, assistant.embedder.max_tokens, policy)

@@ -366,6 +366,22 @@ class Index:
         )
         return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
 
+    def chunk_sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Chunk id -> the unit vectors of its sentences, one row each (float16)."""
+        rows: dict[str, list[bytes]] = {}
+        for batch in _batches(list(ids), 500):
+            marks = ",".join("?" * len(batch))
+            for cid, blob in self.db.execute(
+                f"""SELECT c.id, sv.vector FROM sentence_vectors sv
+                    JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks})""",
+                batch,
+            ):
+                rows.setdefault(cid, []).append(blob)
+        return {
+            cid: np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(blobs), -1)
+            for cid, blobs in rows.items()
+        }
+
     def newest_published(self) -> date | None:
         """The publication date of the newest article: 'now', as far as the index knows."""
         return _date(self.db.execute("SELECT max(published) FROM articles").fetchone()[0])

@@ -3,7 +3,10 @@
 1. Candidates: dense (Chroma) and keyword (FTS5, BM25 over title and text) search, plus a
    keyword search on the question's names alone; date range and outlet filters are pushed
    into both stores, so a narrow filter never starves the candidate list.
-2. Reciprocal rank fusion merges the rankings without comparing their incomparable scores.
+2. A fourth ranking orders those candidates by their best sentence's similarity to the
+   question (sentence vectors stored at ingest, so no model call): a question is answered
+   by a sentence, and a chunk's vector blurs that sentence with its neighbours.
+   Reciprocal rank fusion merges the rankings without comparing their incomparable scores.
 3. News-aware order: fresher articles get a multiplier (counted back from the as-of date,
    default the newest article indexed), more so inside the window a relative date in the
    question names ("this week"); articles after the as-of date are never candidates.
@@ -51,12 +54,20 @@ class RankingPolicy:
       passages of similar relevance the newer wins; a much better older one still wins.
     - `window_boost`: the multiplier's extra for passages inside the window a relative
       date in the question names ("this week").
+    - `dense_floor`: dense hits below this share of the best hit's cosine are no candidates.
+      Fusion counts ranks only, so in a small index an unrelated article at the bottom of
+      the list scores nearly what the best one does, and a recency bonus would lift it over.
+    - `sentence_weight`: the weight of the best-sentence ranking in the fusion (the others
+      weigh 1); on the full dev corpus it lifted recall@5 from 0.843 to 0.892, flat
+      between 2 and 3, and left corpus-small unchanged.
     - `duplicate_overlap`: the share of a passage's word 5-grams found in a passage
       already chosen above which it is the same story (a wire copy, an updated version).
     """
 
     candidates: int = 40
     per_article: int = 1
+    dense_floor: float = 0.5
+    sentence_weight: float = 2.0
     recency_weight: float = 0.3
     half_life_days: float = 14.0
     window_boost: float = 0.3
@@ -99,7 +110,11 @@ class Retriever:
         by_name = self.index.keyword_search(" ".join(names), n, scope=scope) if names else []
         query = embedding.result()
         dense = self.index.dense_search(query, n, scope=scope)
-        fused = reciprocal_rank_fusion([dense, keyword, by_name])
+        dense = [(cid, s) for cid, s in dense if s >= self.policy.dense_floor * dense[0][1]]
+        by_sentence = self._by_best_sentence(query, [dense, keyword, by_name])
+        fused = reciprocal_rank_fusion(
+            [dense, keyword, by_name, by_sentence], (1, 1, 1, self.policy.sentence_weight)
+        )
         stored = self.index.get_chunks([cid for cid, _ in fused])
         stored.update(self.index.successors([cid for cid, _ in fused if cid not in stored]))
         ranked = self._news_order(fused, stored, anchor, window)
@@ -110,6 +125,15 @@ class Retriever:
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         return self.search(question, k, filters).passages
+
+    def _by_best_sentence(
+        self, query: np.ndarray, rankings: Sequence[Sequence[tuple[str, float]]]
+    ) -> list[tuple[str, float]]:
+        """The candidates of all rankings, ordered by their best sentence's cosine."""
+        ids = list(dict.fromkeys(cid for ranking in rankings for cid, _ in ranking))
+        sentences = self.index.chunk_sentence_vectors(ids)
+        best = [(cid, float((m @ query).max())) for cid, m in sentences.items() if len(m)]
+        return sorted(best, key=lambda cs: cs[1], reverse=True)
 
     def _news_order(
         self,
@@ -187,13 +211,15 @@ def _gap(n: int) -> str:
 
 
 def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[tuple[str, float]]], k: int = RRF_K
+    rankings: Sequence[Sequence[tuple[str, float]]],
+    weights: Sequence[float] | None = None,
+    k: int = RRF_K,
 ) -> list[tuple[str, float]]:
-    """Merge rankings of ids: each id scores sum(1 / (k + rank)) over the rankings."""
+    """Merge rankings of ids: each id scores sum(weight / (k + rank)) over the rankings."""
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, (item, _) in enumerate(ranking, 1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 
 

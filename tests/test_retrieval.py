@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.dates import resolve
-from assistant.retrieval import RankingPolicy, collapse_duplicates
+from assistant.retrieval import RankingPolicy, collapse_duplicates, reciprocal_rank_fusion
 from assistant.schema import Filters
 from tests.conftest import write
 
@@ -222,3 +222,12 @@ def test_ask_command_takes_date_and_source_filters(floods, capsys):
     assert not json.loads(capsys.readouterr().out)["answered"]
     assert main([*args, "--since", "last tuesday"]) == 1
     assert "--since wants a date" in capsys.readouterr().err
+
+
+def test_fusion_weights_let_one_ranking_count_more():
+    even = reciprocal_rank_fusion([[("a", 0.0), ("b", 0.0)], [("b", 0.0), ("a", 0.0)]])
+    assert even[0][1] == even[1][1]
+    weighted = reciprocal_rank_fusion(
+        [[("a", 0.0), ("b", 0.0)], [("b", 0.0), ("a", 0.0)]], weights=(1, 2)
+    )
+    assert [item for item, _ in weighted] == ["b", "a"]
