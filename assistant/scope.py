@@ -1,0 +1,68 @@
+"""Which articles a search may return, said once and translated for both stores.
+
+A `Scope` becomes a Chroma `where` filter for the vector search and extra SQL conditions
+for the keyword search, so that both rankings see the same articles. The FTS5 query that
+the keyword search matches also lives here: it is the other half of turning a question
+into a catalog search.
+
+Not here: running either search (index.py, vector_store.py, catalog.py), or deciding a
+scope from a question's filters (retrieval.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which articles a search may return: a publication date range and/or outlets.
+
+    An article without a date is outside any date range (it cannot be shown to fit).
+    """
+
+    since: date | None = None
+    until: date | None = None
+    sources: tuple[str, ...] = ()
+
+
+def chroma_where(scope: Scope | None) -> dict[str, Any] | None:
+    """The scope as a Chroma metadata filter, or None when it allows everything."""
+    if scope is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if scope.since:
+        clauses.append({"published_int": {"$gte": int(scope.since.strftime("%Y%m%d"))}})
+    if scope.until:
+        clauses.append({"published_int": {"$lte": int(scope.until.strftime("%Y%m%d"))}})
+    if scope.sources:
+        clauses.append({"source": {"$in": list(scope.sources)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def sql_scope(scope: Scope | None) -> tuple[str, list[Any]]:
+    """The same scope as extra SQL conditions on the joined `articles a`."""
+    if scope is None:
+        return "", []
+    sql, params = "", []
+    if scope.since:
+        sql += " AND a.published >= ?"
+        params.append(scope.since.isoformat())
+    if scope.until:
+        sql += " AND a.published <= ?"
+        params.append(scope.until.isoformat())
+    if scope.sources:
+        sql += f" AND a.source IN ({','.join('?' * len(scope.sources))})"
+        params += list(scope.sources)
+    return sql, params
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query matching any of the words of `text` (quoted, so syntax is inert)."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
