@@ -6,7 +6,7 @@ that `Index.collection` exposes. The store may be embedded (a folder inside the 
 a Chroma server reached over HTTP.
 
 Not here: which vectors are current (the SQLite catalog, catalog.py, decides that), the
-order of writes that keeps a crash harmless (index.py), or finding orphans (recovery.py).
+order of writes that keeps a crash harmless, or the sweep for orphans (both index.py).
 """
 
 from __future__ import annotations
