@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import warnings
@@ -159,7 +160,9 @@ def _export(model_dir: Path, target: Path) -> None:
     """Trace the encoder to ONNX with torch (the one step that needs torch)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a bar for loading 90 MB from disk is noise
     target.parent.mkdir(parents=True, exist_ok=True)
     encoder = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
@@ -201,24 +204,35 @@ def _last_hidden_state(encoder: Any, names: list[str]) -> Any:
 
 
 def _quantize(source: Path, target: Path) -> None:
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    # It logs a warning to the root logger suggesting pre-processing: moot for dynamic
+    # quantisation of MatMul weights, and a user would take it for a fault.
+    logging.disable(logging.WARNING)
+    try:
+        _quantize_matmuls(source, tmp)
+    finally:
+        logging.disable(logging.NOTSET)
+    tmp.replace(target)
+
+
+def _quantize_matmuls(source: Path, target: Path) -> None:
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
         raise BackendError(
             f"int8 quantisation needs the onnx package ({exc}): pip install 'onnx>=1.16'"
         ) from None
-    tmp = target.with_suffix(f".tmp{os.getpid()}")
+
     # The weight matrices only (MatMul with a constant B): quantising the embedding table
     # or the attention's activation-by-activation products costs accuracy for little speed.
     quantize_dynamic(
         str(source),
-        str(tmp),
+        str(target),
         weight_type=QuantType.QInt8,
         per_channel=True,
         op_types_to_quantize=["MatMul"],
         extra_options={"MatMulConstBOnly": True},
     )
-    tmp.replace(target)
 
 
 def _session(path: Path) -> Any:
