@@ -285,6 +285,21 @@ def keyword_search(
     return [(r[0], float(r[1])) for r in rows if r[1] > MIN_KEYWORD_SCORE]
 
 
+def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:
+    """Those of these chunk ids whose article the scope allows."""
+    condition, params = sql_scope(scope)
+    out: set[str] = set()
+    for batch in batches(list(ids), 500):
+        marks = ",".join("?" * len(batch))
+        rows = db.execute(
+            f"""SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id
+                WHERE c.id IN ({marks}) {condition}""",
+            (*batch, *params),
+        )
+        out.update(r[0] for r in rows)
+    return out
+
+
 # -- sentence vectors ------------------------------------------------------------------
 
 

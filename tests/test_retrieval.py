@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant import vector_store
 from assistant.dates import resolve
+from assistant.index import Scope
 from assistant.retrieval import RankingPolicy, collapse_duplicates, reciprocal_rank_fusion
 from assistant.schema import Filters
 from tests.conftest import write
@@ -231,3 +233,26 @@ def test_fusion_weights_let_one_ranking_count_more():
         [[("a", 0.0), ("b", 0.0)], [("b", 0.0), ("a", 0.0)]], weights=(1, 2)
     )
     assert [item for item, _ in weighted] == ["b", "a"]
+
+
+def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assistant, tmp_path):
+    """The scope is applied to a deeper unfiltered search first (Chroma's filter is slow);
+    when that leaves too few, the filtered search runs: either way, the same chunks."""
+    recent = [
+        _article(f"port{i}", "Port spending", line, f"2022-06-{10 + i}")
+        for i, line in enumerate(PORT_LINES)
+    ]
+    old = _article("bakery", "Bakery", "A bakery opened on the high street.", "2020-01-05")
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "a.jsonl", [*recent, old])]).ok
+    index = assistant.index
+    vector = assistant.embedder.embed_query("How should the port spend its money?")
+    for n, scope in [
+        (1, Scope(until=date(2021, 1, 1))),  # only the old article: the filtered search
+        (3, Scope(since=date(2022, 6, 12))),  # most of the corpus: the deep search suffices
+        (2, Scope(sources=("Daily",))),
+    ]:
+        ours = index.dense_search(vector, n, scope=scope)
+        chromas = vector_store.nearest(index.collection, vector, n, scope=scope)
+        assert [cid for cid, _ in ours] == [cid for cid, _ in chromas]
+        assert len(ours) == n
