@@ -98,16 +98,17 @@ class Retriever:
 
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> SearchResult:
         filters = filters or Filters()
-        # The model embeds the question while SQLite runs the keyword searches: both
-        # release the GIL, so the keyword side costs almost nothing on top.
+        # The model embeds the question while SQLite runs the two keyword searches, one here
+        # and one on the pool: all three release the GIL.
         embedding = self._pool.submit(self.embedder.embed_query, question)
         anchor = filters.as_of or self.index.newest_published()
         window = resolve(question, anchor)
         scope = _scope(filters)
         n = max(self.policy.candidates, 4 * k)
+        names = " ".join(question_names(question))
+        by_name_job = self._pool.submit(self.index.keyword_search, names, n, scope)
         keyword = self.index.keyword_search(" ".join(content_words(question)), n, scope=scope)
-        names = question_names(question)
-        by_name = self.index.keyword_search(" ".join(names), n, scope=scope) if names else []
+        by_name = by_name_job.result()
         query = embedding.result()
         dense = self.index.dense_search(query, n, scope=scope)
         dense = [(cid, s) for cid, s in dense if s >= self.policy.dense_floor * dense[0][1]]
@@ -131,9 +132,15 @@ class Retriever:
     ) -> list[tuple[str, float]]:
         """The candidates of all rankings, ordered by their best sentence's cosine."""
         ids = list(dict.fromkeys(cid for ranking in rankings for cid, _ in ranking))
-        sentences = self.index.chunk_sentence_vectors(ids)
-        best = [(cid, float((m @ query).max())) for cid, m in sentences.items() if len(m)]
-        return sorted(best, key=lambda cs: cs[1], reverse=True)
+        sentences = {c: m for c, m in self.index.chunk_sentence_vectors(ids).items() if len(m)}
+        if not sentences:
+            return []
+        # One product over all sentences (float16 products are slow in numpy), then the
+        # best per chunk.
+        similarity = np.concatenate(list(sentences.values())).astype(np.float32) @ query
+        starts = np.cumsum([0, *[len(m) for m in sentences.values()]][:-1])
+        best = np.maximum.reduceat(similarity, starts)
+        return sorted(zip(sentences, best.tolist(), strict=True), key=lambda cs: -cs[1])
 
     def _news_order(
         self,
