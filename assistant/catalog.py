@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexError_
-from .scope import Scope, fts_query, sql_scope
+from .scope import OVERFETCH, Scope, fts_query, sql_scope
 
 CATALOG_FILE = "catalog.sqlite3"
 MIN_KEYWORD_SCORE = 1e-3  # BM25 below this is a match on words that are everywhere
@@ -271,18 +271,30 @@ def keyword_search(
     if not match or n <= 0:
         return []
     condition, params = sql_scope(scope)
+    # FTS5 ranks on its own first and only its best rows meet the other tables: joined
+    # before the ORDER BY, SQLite joined every matching row (4x slower on 35k chunks). A
+    # scope is applied to a deeper list; if it leaves too few, the whole scoped query runs.
     rows = db.execute(
-        f"""SELECT c.id, -bm25(chunks_fts, 2.0, 1.0) AS score
-           FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-           JOIN articles a ON a.id = c.article_id
-           WHERE chunks_fts MATCH ? {condition}
-           ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
-        (match, *params, n),
-    )
+        f"""SELECT c.id, -f.score FROM (
+               SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts
+               WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) f
+           JOIN chunks c ON c.rowid = f.rowid JOIN articles a ON a.id = c.article_id
+           WHERE 1 {condition} ORDER BY f.score""",
+        (match, n if scope is None else n * OVERFETCH, *params),
+    ).fetchall()
+    if scope is not None and len(rows) < n:
+        rows = db.execute(
+            f"""SELECT c.id, -bm25(chunks_fts, 2.0, 1.0) AS score
+               FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+               JOIN articles a ON a.id = c.article_id
+               WHERE chunks_fts MATCH ? {condition}
+               ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
+            (match, *params, n),
+        ).fetchall()
     # A word found in most chunks gets an IDF of ~0 from FTS5, so its hits score ~0 and
     # come back in storage order: that order says nothing, and in a fusion of rankings
     # it would vote like a real one. Keep only hits that some informative word made.
-    return [(r[0], float(r[1])) for r in rows if r[1] > MIN_KEYWORD_SCORE]
+    return [(r[0], float(r[1])) for r in rows[:n] if r[1] > MIN_KEYWORD_SCORE]
 
 
 def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:

@@ -42,10 +42,8 @@ from .catalog import (
 )
 from .recovery import crash_point
 from .schema import Article, Chunk
-from .scope import Scope
+from .scope import OVERFETCH, Scope
 from .vector_store import COLLECTION
-
-OVERFETCH = 4  # how much deeper an unfiltered vector search goes before a filtered one
 
 __all__ = [
     "COLLECTION",

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+# A scoped search first runs unscoped this many times deeper and keeps what the scope
+# allows (both stores filter slowly); only if that leaves too few does the scoped one run.
+OVERFETCH = 4
+
 
 @dataclass(frozen=True)
 class Scope:

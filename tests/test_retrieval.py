@@ -13,6 +13,7 @@ from assistant.dates import resolve
 from assistant.index import Scope
 from assistant.retrieval import RankingPolicy, collapse_duplicates, reciprocal_rank_fusion
 from assistant.schema import Filters
+from assistant.scope import OVERFETCH
 from tests.conftest import write
 
 
@@ -238,21 +239,42 @@ def test_fusion_weights_let_one_ranking_count_more():
 def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assistant, tmp_path):
     """The scope is applied to a deeper unfiltered search first (Chroma's filter is slow);
     when that leaves too few, the filtered search runs: either way, the same chunks."""
-    recent = [
-        _article(f"port{i}", "Port spending", line, f"2022-06-{10 + i}")
-        for i, line in enumerate(PORT_LINES)
+    recent = [  # each tells the whole port story, in its own order
+        _article(f"port{i}", "Port spending", " ".join(PORT_LINES[i:] + PORT_LINES[:i]), day)
+        for i, day in enumerate(["2022-06-10", "2022-06-11", "2022-06-12", "2022-06-13"])
     ]
-    old = _article("bakery", "Bakery", "A bakery opened on the high street.", "2020-01-05")
+    old = _article(
+        "bakery",
+        "Bakery",
+        "A bakery opened on the high street, selling bread, cakes, pies and pastries to the "
+        "shoppers who queue each morning; the owner hopes to hire two more bakers by summer.",
+        "2020-01-05",
+    )
+    others = [  # so that the port's words are rare enough to count in BM25
+        _article(f"other{i}", topic, f"News about {topic.lower()} today.", "2022-05-01")
+        for i, topic in enumerate(["Tennis", "Rain", "Schools", "Trains", "Museums", "Chess"])
+    ]
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "a.jsonl", [*recent, old])]).ok
+    assert assistant.ingest([_jsonl(tmp_path / "a.jsonl", [*recent, old, *others])]).ok
     index = assistant.index
     vector = assistant.embedder.embed_query("How should the port spend its money?")
     for n, scope in [
         (1, Scope(until=date(2021, 1, 1))),  # only the old article: the filtered search
-        (3, Scope(since=date(2022, 6, 12))),  # most of the corpus: the deep search suffices
+        (2, Scope(since=date(2022, 6, 11))),  # most of the corpus: the deep search suffices
         (2, Scope(sources=("Daily",))),
     ]:
         ours = index.dense_search(vector, n, scope=scope)
         chromas = vector_store.nearest(index.collection, vector, n, scope=scope)
         assert [cid for cid, _ in ours] == [cid for cid, _ in chromas]
         assert len(ours) == n
+    # The keyword side does the same: a deep unscoped list first, the scoped query if short.
+    words = "port money docks quay opened"
+    everything = [cid for cid, _ in index.keyword_search(words, 20)]
+    chunks = index.get_chunks(everything)
+    bakery = [c for c in everything if chunks[c].article_id == "bakery"]
+    assert everything.index(bakery[0]) >= OVERFETCH  # beyond the deep list of a 1-hit search
+    found = index.keyword_search(words, 1, scope=Scope(until=date(2021, 1, 1)))
+    assert [cid for cid, _ in found] == bakery
+    since = Scope(since=date(2022, 6, 12))
+    scoped = [cid for cid, _ in index.keyword_search(words, 3, scope=since)]
+    assert scoped == [c for c in everything if chunks[c].published >= since.since][:3]
