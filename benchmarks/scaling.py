@@ -1,7 +1,7 @@
 """Question latency and index size at 1x, 4x and 16x the dev corpus, side by side.
 
     .venv/bin/python benchmarks/scaling.py --source ~/.cache/news-assistant/eval/<key> \
-        [--scales 1 4 16] [--n 50] [--backend torch] [--keep]
+        [--scales 1 4 16] [--n 50] [--backend onnx-int8] [--keep]
 
 `--source` is an index folder built by benchmarks/ingest.py or `assistant eval`. It is only
 read: every scale is a copy of it in the benchmark cache folder, built in a child process
@@ -51,6 +51,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from common import DEV_QUESTIONS, cache_dir, child, emit, peak_mb, percentile, table
+
+from assistant.config import BACKENDS, DEFAULT_BACKEND
 
 SIGMA = 0.025  # noise per dimension of a copy's vectors: cosine ~0.9 to the original
 DROP = 0.10  # share of words a copy's keyword-index text loses
@@ -439,7 +441,7 @@ def main() -> None:
     parser.add_argument("--source", type=Path, required=True, help="the 1x index folder")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--n", type=int, default=50, help="how many dev questions")
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--keep", action="store_true", help="keep the built variants")
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--base", type=Path, help=argparse.SUPPRESS)
