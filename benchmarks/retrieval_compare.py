@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,10 @@ from assistant.evaluation import (
     percentile,
 )
 from assistant.schema import Filters
+
+# PyTorch's OpenMP threads spin after each call by default, stealing the cores from
+# whichever pipeline runs next; the tutorial's threads must sleep instead.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 Hit = tuple[list[str], str]  # article ids of the k results, and their text joined
 
