@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -216,17 +216,8 @@ def chunk_count(db: sqlite3.Connection) -> int:
 
 def get_chunks(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
     """The catalog's chunks for `ids`; ids the catalog does not hold are left out."""
-    out: dict[str, StoredChunk] = {}
-    for batch in batches(list(ids), 500):
-        marks = ",".join("?" * len(batch))
-        rows = db.execute(
-            f"""{_CHUNK_ROWS}
-                WHERE c.id IN ({marks})""",
-            batch,
-        )
-        for row in rows:
-            out[row[0]] = _stored_chunk(row)
-    return out
+    rows = rows_for_ids(db, _CHUNK_ROWS + " WHERE c.id IN ({marks})", ids)
+    return {row[0]: _stored_chunk(row) for row in rows}
 
 
 def successors(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
@@ -300,16 +291,9 @@ def keyword_search(
 def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:
     """Those of these chunk ids whose article the scope allows."""
     condition, params = sql_scope(scope)
-    out: set[str] = set()
-    for batch in batches(list(ids), 500):
-        marks = ",".join("?" * len(batch))
-        rows = db.execute(
-            f"""SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id
-                WHERE c.id IN ({marks}) {condition}""",
-            (*batch, *params),
-        )
-        out.update(r[0] for r in rows)
-    return out
+    sql = """SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id
+             WHERE c.id IN ({marks})"""
+    return {row[0] for row in rows_for_ids(db, sql + condition, ids, params)}
 
 
 # -- sentence vectors ------------------------------------------------------------------
@@ -332,15 +316,11 @@ def sentence_vectors(
 
 def chunk_sentence_vectors(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, np.ndarray]:
     """Chunk id -> the unit vectors of its sentences, one row each (float16)."""
+    sql = """SELECT c.id, sv.vector FROM sentence_vectors sv
+             JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks})"""
     rows: dict[str, list[bytes]] = {}
-    for batch in batches(list(ids), 500):
-        marks = ",".join("?" * len(batch))
-        for cid, blob in db.execute(
-            f"""SELECT c.id, sv.vector FROM sentence_vectors sv
-                JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks})""",
-            batch,
-        ):
-            rows.setdefault(cid, []).append(blob)
+    for cid, blob in rows_for_ids(db, sql, ids):
+        rows.setdefault(cid, []).append(blob)
     return {
         cid: np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(blobs), -1)
         for cid, blobs in rows.items()
@@ -367,6 +347,15 @@ def _stored_chunk(row: Sequence[Any]) -> StoredChunk:
 
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+def rows_for_ids(
+    db: sqlite3.Connection, sql: str, ids: Sequence[str], params: Sequence[Any] = ()
+) -> Iterator[Any]:
+    """The rows of `sql`, whose `{marks}` becomes one `?` per id, 500 ids a statement;
+    `params` bind the marks after it."""
+    for batch in batches(list(ids), 500):
+        yield from db.execute(sql.format(marks=",".join("?" * len(batch))), (*batch, *params))
 
 
 def batches(items: list[Any], size: int) -> Iterable[list[Any]]:
