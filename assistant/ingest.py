@@ -31,7 +31,14 @@ from .embeddings import Embedder
 from .errors import SourceError
 from .index import FileRecord, Index
 from .schema import Article, Chunk
-from .sources import canonical_url, discover, looks_like_url, read_data, sniff_suffix
+from .sources import (
+    canonical_url,
+    discover,
+    looks_like_url,
+    read_data,
+    read_jsonl,
+    sniff_suffix,
+)
 
 # progress(done, total): articles settled so far, and the estimated number in this run.
 Progress = Callable[[int, int], None]
@@ -144,19 +151,20 @@ class Ingestor:
         return units
 
     def _read_unit(self, unit: _Unit, run: _Run) -> None:
-        data = unit.data
-        if data is None:
-            try:
-                data = Path(unit.where).read_bytes()
-            except OSError as exc:
-                run.fail(SourceError(unit.where, f"cannot read file ({exc.strerror or exc})"))
-                return
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        try:
+            digest, data = _digest(unit)
+        except OSError as exc:
+            run.fail(SourceError(unit.where, f"cannot read file ({exc.strerror or exc})"))
+            return
         if unit.path and self._skip_unchanged_file(unit, digest, run):
             return
+        if data is None:
+            items = read_jsonl(Path(unit.where), unit.where, unit.path)
+        else:
+            items = read_data(data, unit.where, unit.suffix, unit.path)
         ids: list[str] = []
         troubled = False
-        for item in read_data(data, unit.where, unit.suffix, unit.path):
+        for item in items:
             troubled |= not self._accept(item, run, ids)
             if run.stopped:
                 return
@@ -312,6 +320,19 @@ def _in_article(
         for (a, b), v in zip(spans, vectors, strict=True)
         if not np.isnan(v[0])
     ]
+
+
+def _digest(unit: _Unit) -> tuple[str, bytes | None]:
+    """The unit's digest and its bytes, or None for a JSON Lines file: that is hashed in
+    blocks and later read a line at a time, so a big archive never sits in memory whole;
+    other files are one article (or one feed) each and are read at once."""
+    if unit.data is None and unit.suffix.lower() == ".jsonl":
+        digest = hashlib.blake2b(digest_size=16)
+        for block in _blocks(Path(unit.where)):
+            digest.update(block)
+        return digest.hexdigest(), None
+    data = unit.data if unit.data is not None else Path(unit.where).read_bytes()
+    return hashlib.blake2b(data, digest_size=16).hexdigest(), data
 
 
 def _estimate(path: Path) -> int:

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
@@ -173,6 +173,9 @@ def read_sources(
 
 def read_file(path: Path) -> Iterator[Article | SourceError]:
     """The articles in one file (one for most formats, many for JSON, JSON Lines and feeds)."""
+    if path.suffix.lower() == ".jsonl":
+        yield from read_jsonl(path, str(path), str(path.resolve()))
+        return
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -313,16 +316,55 @@ def _read_json(origin: _Origin, text: str) -> Iterator[Article | SourceError]:
         yield _record(origin, item, f"{origin.where}#{i}" if len(items) > 1 else origin.where)
 
 
+def read_jsonl(path: Path, where: str, record_path: str | None) -> Iterator[Article | SourceError]:
+    """A JSON Lines file read one line at a time: an archive of any size holds one record
+    in memory, not the file. Errors are those `read_data` gives, line numbers the same."""
+    origin = _Origin(where, record_path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+            if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                yield SourceError(where, "binary file (contains NUL bytes), not text")
+                return
+            f.seek(0)
+            lines = (_decode_line(line, first=n == 0) for n, line in enumerate(f))
+            if not (yield from _jsonl_records(origin, lines)):
+                yield SourceError(where, "file is empty")
+    except OSError as exc:
+        yield SourceError(where, f"cannot read file ({exc.strerror or exc})")
+
+
+def _decode_line(line: bytes, first: bool) -> str:
+    try:
+        return line.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError:
+        try:
+            return decode(line)
+        except ValueError:  # a NUL past the file's head: json.loads will name the line
+            return line.decode("utf-8", errors="replace")
+
+
 def _read_jsonl(origin: _Origin, text: str) -> Iterator[Article | SourceError]:
-    for lineno, line in enumerate(text.splitlines(), 1):
+    yield from _jsonl_records(origin, text.split("\n"))
+
+
+def _jsonl_records(
+    origin: _Origin, lines: Iterable[str]
+) -> Generator[Article | SourceError, None, bool]:
+    """One record per line, split on line feeds only (JSON may hold a raw U+2028, which
+    `str.splitlines` would cut); blank lines skipped. Returns whether any line had text."""
+    seen = False
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        seen = True
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             yield SourceError(f"{origin.where}:{lineno}", f"invalid JSON ({exc.msg})")
             continue
         yield _record(origin, item, f"{origin.where}:{lineno}")
+    return seen
 
 
 def _record(origin: _Origin, item: Any, where: str) -> Article | SourceError:

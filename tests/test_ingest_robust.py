@@ -143,6 +143,28 @@ def test_unchanged_files_are_not_even_parsed_again(make_assistant, tmp_path: Pat
     assert len(report.unchanged) == 2 and len(report.updated) == 1
 
 
+def test_an_unchanged_jsonl_archive_is_not_read_again(make_assistant, tmp_path: Path, monkeypatch):
+    """JSON Lines files are streamed, not read whole; the digest still skips them unchanged."""
+    lines = [json.dumps({"id": f"j{i}", "text": f"Archive story {i} happened."}) for i in range(3)]
+    archive = write(tmp_path / "news" / "archive.jsonl", "\n".join(lines) + "\n")
+    assistant = make_assistant()
+    assert len(assistant.ingest([archive]).added) == 3
+    import assistant.ingest as ingest_module
+
+    streamed: list[str] = []
+    real = ingest_module.read_jsonl
+
+    def spy(path: Path, where: str, *rest):  # type: ignore[no-untyped-def]
+        streamed.append(where)
+        return real(path, where, *rest)
+
+    monkeypatch.setattr(ingest_module, "read_jsonl", spy)
+    assert len(assistant.ingest([archive]).unchanged) == 3 and streamed == []
+    archive.write_text(archive.read_text() + json.dumps({"id": "j3", "text": "Late news."}) + "\n")
+    report = assistant.ingest([archive])
+    assert streamed == [str(archive)] and report.added == ["j3"] and len(report.unchanged) == 3
+
+
 def test_strict_stops_at_the_first_failure(make_assistant, tmp_path: Path):
     news = tmp_path / "news"
     write(news / "a.md", story("Alpha", "The alpha story."))

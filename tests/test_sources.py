@@ -10,7 +10,7 @@ import pytest
 
 from assistant.errors import SourceError
 from assistant.schema import Article
-from assistant.sources import read_sources
+from assistant.sources import read_data, read_jsonl, read_sources
 from tests.conftest import EVAL_DIR, write
 
 
@@ -114,3 +114,38 @@ def test_an_untitled_record_is_named_after_its_first_words(tmp_path: Path):
     long = json.dumps({"id": "u2", "text": "word " * 60})
     (b,) = articles(write(tmp_path / "long.jsonl", long))
     assert b.title.endswith("…") and len(b.title) <= 91
+
+
+def _outcome(items: list[Article | SourceError]) -> list[tuple[str, str]]:
+    return [(i.where, i.reason) if isinstance(i, SourceError) else (i.id, i.text) for i in items]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'\xef\xbb\xbf{"id": "bom", "text": "A line after a byte-order mark."}\n',
+        b'\n{"id": "a", "text": "One."}\r\n\n{oops\n{"title": "no text"}\n[1]\n'
+        b'{"id": "b", "text": "Two."}',
+        b'{"id": "latin", "text": "Caf\xe9 owners protest."}\n',
+        b"\n  \n",
+        b'{"id": "nul", "text": "x"}\x00\n',
+    ],
+    ids=["bom", "mixed", "not-utf8", "blank", "binary"],
+)
+def test_a_jsonl_file_streamed_line_by_line_reads_as_the_bytes_do(tmp_path: Path, content: bytes):
+    """Ingest streams .jsonl files (a big archive never sits in memory whole); every
+    article, error and line number must be what reading the whole file gives."""
+    path = tmp_path / "stream.jsonl"
+    path.write_bytes(content)
+    streamed = list(read_jsonl(path, str(path), str(path)))
+    whole = list(read_data(content, str(path), ".jsonl", str(path)))
+    assert streamed and _outcome(streamed) == _outcome(whole)
+
+
+def test_a_raw_line_separator_inside_a_jsonl_string_does_not_split_the_record(tmp_path: Path):
+    # JSON allows U+2028 unescaped inside a string; str.splitlines() would cut the record there.
+    line = '{"id": "ls", "text": "First part\u2028second part."}\n'
+    (a,) = articles(write(tmp_path / "ls.jsonl", line))
+    assert a.text == "First part\u2028second part."
+    (b,) = [i for i in read_data(line.encode(), "<stdin>", ".jsonl", None)]
+    assert isinstance(b, Article) and b.text == a.text
