@@ -74,7 +74,10 @@ class Chunker:
             raise ValueError(f"the model's window ({model_max_tokens} tokens) is too small")
 
     def title_for_embedding(self, title: str) -> str:
-        """The title, cut to the policy's title budget so the body always has its room."""
+        """The title, cut to the policy's title budget so the body always has its room
+        (a budget of 0: no title in the embedded text)."""
+        if self.policy.title_tokens <= 0:
+            return ""
         enc = self.tokenizer(title, add_special_tokens=False, return_offsets_mapping=True)
         offsets = enc["offset_mapping"]
         if len(offsets) <= self.policy.title_tokens:
