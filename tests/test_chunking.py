@@ -40,3 +40,13 @@ def test_chunk_ids_are_stable_and_versioned(shared_embedder):
     assert [c.id for c in chunker.split(article)] == [c.id for c in chunker.split(article)]
     changed = Article(id="x", title="T", text="One sentence here. " * 31)
     assert chunker.split(article)[0].id != chunker.split(changed)[0].id
+
+
+def test_the_title_budget_cuts_the_title_and_zero_leaves_it_out(shared_embedder):
+    title = "Parliament passes the long-awaited coastal flood defence bill after a night vote"
+    short = Chunker(shared_embedder.tokenizer, 256, ChunkingPolicy(title_tokens=4))
+    assert title.startswith(short.title_for_embedding(title))
+    assert shared_embedder.count_tokens(short.title_for_embedding(title)) <= 4 + 2
+    none = Chunker(shared_embedder.tokenizer, 256, ChunkingPolicy(title_tokens=0))
+    assert none.title_for_embedding(title) == ""
+    assert none.policy.embed_text("", "Body.") == "Body."
