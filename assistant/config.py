@@ -20,6 +20,12 @@ BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")  # how the model runs; see embeddings.py
 DEFAULT_BACKEND = "onnx-int8"
+# Texts per model call. On the 2-core development machine small batches were the fastest
+# on every backend (`benchmarks/batch_size.py`: int8 1.24x and torch 1.10x the chunks/s of
+# batches of 64) and they keep the model's buffers small: the peak memory of embedding 512
+# dev chunks on int8 was 282 MB at 4 against 1,114 MB at 64. Batches are sorted by
+# length, so they pad little.
+DEFAULT_BATCH_SIZE = 4
 
 
 def default_index_dir() -> Path:
@@ -45,7 +51,10 @@ class Settings:
     unsupported: str = "drop"  # an LLM sentence no passage supports: "drop" or "mark"
     chroma_url: str | None = None
     max_file_mb: float = 50.0
-    batch_size: int = 64
+    batch_size: int = DEFAULT_BATCH_SIZE
+    # Chunks embedded and written to the index in one step: it bounds ingest's memory
+    # (with the batch size) and how much work an interrupted ingest repeats.
+    write_batch: int = 256
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser())
@@ -54,6 +63,8 @@ class Settings:
             raise SettingsError(f"k must be at least 1, got {self.k}")
         if self.batch_size < 1:
             raise SettingsError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.write_batch < 1:
+            raise SettingsError(f"write_batch must be at least 1, got {self.write_batch}")
         if self.embedding_backend not in BACKENDS:
             raise SettingsError(
                 f"embedding_backend must be torch, onnx or onnx-int8, "

@@ -121,7 +121,7 @@ class Assistant:
             self.index,
             self.embedder,
             lambda: self.chunker,
-            batch_chunks=4 * self.settings.batch_size,
+            batch_chunks=self.settings.write_batch,
             max_bytes=max_bytes,
         )
         return ingestor.ingest(paths, sync=sync, progress=progress, strict=strict)

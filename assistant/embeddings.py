@@ -32,12 +32,13 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from .config import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL
+from .config import BACKENDS, DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, DEFAULT_MODEL
 from .errors import BackendError
 from .offline import go_offline
 
 _T = TypeVar("_T")
 QUERY_CACHE = 256  # questions whose vectors are kept
+TOKEN_SLICE = 64  # texts whose token vectors are held at once while pooling sentences
 # A pooled sentence vector carries its whole chunk's context, so neighbouring sentences
 # look alike. Taking away a share of the chunk vector makes each closer to its own
 # standalone vector: on the bundled corpus the standalone vector nearest a pooled one is its
@@ -124,7 +125,7 @@ class Embedder:
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
-        batch_size: int = 64,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         backend: str = DEFAULT_BACKEND,
         cache_dir: Path | None = None,
     ) -> None:
@@ -205,10 +206,18 @@ class Embedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32), []
         encoder = self.encoder
-        tokens = self._on_model_thread(encoder.encode_tokens, list(texts), self.batch_size)
-        whole = np.stack([_unit(t.vectors.mean(axis=0)) for t in tokens])
-        pooled = [_pool_spans(t, s) for t, s in zip(tokens, spans, strict=True)]
-        return whole, [_distinct(p, w) for p, w in zip(pooled, whole, strict=True)]
+        wholes: list[np.ndarray] = []
+        pooled: list[np.ndarray] = []
+        # Token vectors (~300 KB a chunk) are pooled and dropped a slice at a time, so
+        # their memory is bounded by the slice, not by how many texts one call brings.
+        for at in range(0, len(texts), TOKEN_SLICE):
+            part = list(texts[at : at + TOKEN_SLICE])
+            tokens = self._on_model_thread(encoder.encode_tokens, part, self.batch_size)
+            for t, s in zip(tokens, spans[at : at + TOKEN_SLICE], strict=True):
+                whole = _unit(t.vectors.mean(axis=0))
+                wholes.append(whole)
+                pooled.append(_distinct(_pool_spans(t, s), whole))
+        return np.stack(wholes), pooled
 
     def _on_model_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
         """PyTorch runs on the one worker thread (see __init__). An ONNX Runtime session

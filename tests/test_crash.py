@@ -21,8 +21,8 @@ from assistant import Assistant
 from assistant.index import Index
 from tests.conftest import write
 
-# Small embedding batches make many flushes, so there are many points to crash at.
-ENV = {**os.environ, "ASSISTANT_BATCH_SIZE": "1", "HF_HUB_OFFLINE": "1"}
+# Small write batches make many flushes, so there are many points to crash at.
+ENV = {**os.environ, "ASSISTANT_WRITE_BATCH": "4", "HF_HUB_OFFLINE": "1"}
 EXE = str(Path(sys.executable).with_name("assistant"))
 
 

@@ -94,6 +94,47 @@ def test_the_backend_is_a_setting_and_a_typo_is_refused():
         Embedder(backend="tensorflow")
 
 
+def test_batch_sizes_are_settings_and_must_be_positive():
+    chosen = Settings.from_env({"ASSISTANT_BATCH_SIZE": "8", "ASSISTANT_WRITE_BATCH": "32"})
+    assert (chosen.batch_size, chosen.write_batch) == (8, 32)
+    with pytest.raises(SettingsError, match="write_batch must be at least 1"):
+        Settings(write_batch=0)
+    with pytest.raises(SettingsError, match="ASSISTANT_WRITE_BATCH must be a number"):
+        Settings.from_env({"ASSISTANT_WRITE_BATCH": "lots"})
+
+
+def test_sentence_vectors_do_not_depend_on_how_texts_are_sliced(shared_embedder):
+    """embed_spans pools token vectors a slice at a time; the slice must not show."""
+    import assistant.embeddings as embeddings
+
+    texts = [
+        "The central bank raised interest rates. Mortgage costs will climb.",
+        "A storm flooded the harbour overnight. Ferries stayed in port.",
+        "The striker scored twice in the final. Fans celebrated in the square.",
+        "Researchers sequenced the genome of wheat. Yields may improve.",
+        "The museum reopened after repairs. Its roof had leaked for years.",
+    ]
+    spans = [[(0, t.index(".") + 1), (t.index(".") + 2, len(t))] for t in texts]
+    whole, pooled = shared_embedder.embed_spans(texts, spans)
+    saved = embeddings.TOKEN_SLICE
+    embeddings.TOKEN_SLICE = 2
+    try:
+        sliced_whole, sliced_pooled = shared_embedder.embed_spans(texts, spans)
+    finally:
+        embeddings.TOKEN_SLICE = saved
+    # int8 quantises each batch's activations on their own range, so the texts a batch
+    # holds move the vectors a little; they stay the same vectors, in the same order.
+    assert np.min(np.sum(sliced_whole * whole, axis=1)) > 0.98
+    for a, b in zip(sliced_pooled, pooled, strict=True):
+        assert a.shape == b.shape == (2, whole.shape[1])
+        assert np.min(np.sum(a * b, axis=1)) > 0.95
+    # ... and much nearer their own text's than any other's (these texts are unrelated).
+    others = [
+        float(sliced_pooled[i][0] @ pooled[j][0]) for i in range(5) for j in range(5) if i != j
+    ]
+    assert max(others) < 0.8
+
+
 def test_a_changed_model_folder_gets_a_new_export(tmp_path: Path):
     (tmp_path / "model.safetensors").write_bytes(b"weights")
     before = _model_key(tmp_path)
