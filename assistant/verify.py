@@ -311,25 +311,30 @@ def _spans(n: int, p: Passage) -> list[Span]:
     return out
 
 
-def _metadata_text(p: Passage) -> str:
-    """The title and date the model was shown beside the passage, as evidence too.
+def _metadata_text(p: Passage) -> tuple[str, str]:
+    """The title and the date the model was shown beside the passage, as evidence too.
 
-    "On 26 February 2024" is backed by an article dated 2024-02-26 that says "on Monday".
+    The date backs full dates only: "On 26 February 2024" is backed by an article dated
+    2024-02-26 that says "on Monday", but "in February 2024" or "in 2024" must be in the
+    passage or its title, since an article's own date says nothing of when the events
+    it reports took place.
     """
     date = ""
     if p.published:
         d = p.published
         date = f"{d.isoformat()} {d.day} {d:%B} {d.year}"
-    return f"{p.title} {date}"
+    return p.title, date
 
 
-def _holds(meta: str, span: str, terms: Terms) -> bool:
-    """Whether the span (with its article's title and date) has every name and number."""
-    evidence = f"{meta} {span}"
+def _holds(meta: tuple[str, str], span: str, terms: Terms) -> bool:
+    """Whether the span (with its article's title, and its date for full dates) has every
+    name, number and date of the sentence."""
+    title, date = meta
+    evidence = f"{title} {span}"
     words = {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", fold(evidence.lower()))}
     if len(terms.names - words) > (1 - NAME_GATE) * len(terms.names):
         return False
-    if not terms.dates <= _dates(evidence):
+    if not terms.dates <= _dates(f"{evidence} {date}"):
         return False
     plain = evidence.replace(",", "")
     return all(re.search(rf"(?<![\d.]){re.escape(x)}(?!\.?\d)", plain) for x in terms.numbers)

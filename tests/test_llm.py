@@ -6,6 +6,7 @@ out of range); the tests check that what reaches the user is what the passages s
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -354,3 +355,23 @@ def test_thresholds_separate_support_from_its_absence(corpus_assistant: Assistan
     assert true_ok >= len(TRUE_CLAIMS) - 1  # measured: 17/18 (the Series A paraphrase fails)
     assert other_ok == 0  # measured: 0/606
     assert changed_ok <= 1  # measured: 1/8 ("Amazon" sits next to the date in the seed article)
+
+
+def test_the_article_date_backs_a_full_date_but_not_a_month_or_a_year(shared_embedder):
+    """An article dated 2024-02-26 that says "on Monday" backs "on 26 February 2024"; it
+    does not back "in February 2024" or "in 2024": its date is when it was written, not
+    when what it reports happened."""
+    text = "Microsoft announced on Monday a partnership with Mistral AI on its Azure cloud."
+    passage = Passage(
+        chunk_id="c", article_id="a", text=text, start=0, end=len(text),
+        title="Microsoft partners with Mistral AI", score=0.9, published=date(2024, 2, 26),
+    )  # fmt: skip
+    verifier = Verifier(shared_embedder, [passage])
+
+    def holds(claim: str) -> bool:
+        return verifier.support(claim, shared_embedder.embed([claim])[0], 0).holds
+
+    assert holds("Microsoft announced a partnership with Mistral AI on 26 February 2024.")
+    assert not holds("Microsoft announced a partnership with Mistral AI in February 2024.")
+    assert not holds("Microsoft announced a partnership with Mistral AI in 2024.")
+    assert not holds("Microsoft announced a partnership with Mistral AI on 27 February 2024.")
