@@ -121,22 +121,28 @@ def test_canonical_url_is_the_identity(make_assistant, tmp_path: Path):
     assert assistant.index.collection.count() == assistant.index.chunk_count()
 
 
+def _reads(monkeypatch: pytest.MonkeyPatch, reader: str) -> list[str]:
+    """The files ingest hands to `reader` (read_data or read_jsonl) from now on."""
+    import assistant.ingest as ingest_module
+
+    seen: list[str] = []
+    real = getattr(ingest_module, reader)
+
+    def spy(source: object, where: str, *rest):  # type: ignore[no-untyped-def]
+        seen.append(where)
+        return real(source, where, *rest)
+
+    monkeypatch.setattr(ingest_module, reader, spy)
+    return seen
+
+
 def test_unchanged_files_are_not_even_parsed_again(make_assistant, tmp_path: Path, monkeypatch):
     news = tmp_path / "news"
     for i in range(3):
         write(news / f"s{i}.md", story(f"Story {i}", f"Event number {i} happened today."))
     assistant = make_assistant()
     assert len(assistant.ingest([news]).added) == 3
-    import assistant.ingest as ingest_module
-
-    parsed: list[str] = []
-    real = ingest_module.read_data
-
-    def spy(data: bytes, where: str, *rest):  # type: ignore[no-untyped-def]
-        parsed.append(where)
-        return real(data, where, *rest)
-
-    monkeypatch.setattr(ingest_module, "read_data", spy)
+    parsed = _reads(monkeypatch, "read_data")
     write(news / "s1.md", story("Story 1", "Event number 1 was postponed."))
     report = assistant.ingest([news])
     assert parsed == [str(news / "s1.md")], "only the changed file is read"
@@ -149,16 +155,7 @@ def test_an_unchanged_jsonl_archive_is_not_read_again(make_assistant, tmp_path: 
     archive = write(tmp_path / "news" / "archive.jsonl", "\n".join(lines) + "\n")
     assistant = make_assistant()
     assert len(assistant.ingest([archive]).added) == 3
-    import assistant.ingest as ingest_module
-
-    streamed: list[str] = []
-    real = ingest_module.read_jsonl
-
-    def spy(path: Path, where: str, *rest):  # type: ignore[no-untyped-def]
-        streamed.append(where)
-        return real(path, where, *rest)
-
-    monkeypatch.setattr(ingest_module, "read_jsonl", spy)
+    streamed = _reads(monkeypatch, "read_jsonl")
     assert len(assistant.ingest([archive]).unchanged) == 3 and streamed == []
     archive.write_text(archive.read_text() + json.dumps({"id": "j3", "text": "Late news."}) + "\n")
     report = assistant.ingest([archive])
