@@ -91,7 +91,7 @@ class Ingestor:
         index: Index,
         embedder: Embedder,
         chunker: Chunker | Callable[[], Chunker],
-        batch_chunks: int = 256,
+        batch_chunks: int,
         max_bytes: int | None = None,
     ) -> None:
         self.index = index

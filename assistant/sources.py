@@ -237,10 +237,16 @@ def _each_line_json(data: bytes) -> bool:
     return True
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) when it is; otherwise the best guess, never an exception."""
+def _refuse_binary(data: bytes) -> None:
+    """ValueError if the head of `data` has NUL bytes (and no UTF-16 byte-order mark)."""
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValueError("binary file (contains NUL bytes), not text")
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM) when it is; otherwise the best guess. Raises ValueError
+    only for binary data."""
+    _refuse_binary(data)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -322,9 +328,10 @@ def read_jsonl(path: Path, where: str, record_path: str | None) -> Iterator[Arti
     origin = _Origin(where, record_path)
     try:
         with path.open("rb") as f:
-            head = f.read(4096)
-            if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-                yield SourceError(where, "binary file (contains NUL bytes), not text")
+            try:
+                _refuse_binary(f.read(4096))
+            except ValueError as exc:
+                yield SourceError(where, str(exc))
                 return
             f.seek(0)
             lines = (_decode_line(line, first=n == 0) for n, line in enumerate(f))

@@ -16,25 +16,14 @@ import argparse
 import sys
 import time
 
-from common import DEV_CORPUS, child, emit, peak_mb, table
+from common import child, emit, our_texts, peak_mb, subset, table
 
 
 def run_child(size: int, backend: str, chunks: int, repeat: int) -> None:
-    from assistant.chunking import Chunker, sentence_spans
-    from assistant.embeddings import Embedder
-    from assistant.schema import Article
-    from assistant.sources import read_file
+    from assistant.chunking import sentence_spans
 
-    embedder = Embedder(batch_size=size, backend=backend)
-    chunker = Chunker(embedder.tokenizer, embedder.max_tokens)
-    texts: list[str] = []
-    for article in read_file(DEV_CORPUS):
-        if not isinstance(article, Article):
-            continue
-        title = chunker.title_for_embedding(article.title)
-        texts += [chunker.policy.embed_text(title, c.text) for c in chunker.split(article)]
-        if len(texts) >= chunks:
-            break
+    # ~17 chunks an article: the first chunks // 8 articles hold enough of them.
+    embedder, _, texts = our_texts(subset(max(1, chunks // 8)), backend, size)
     texts = texts[:chunks]
     spans = [sentence_spans(t) for t in texts]
     embedder.embed(["load the model before the clock starts"])

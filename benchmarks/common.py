@@ -40,6 +40,28 @@ def subset(limit: int | None, corpus: Path = DEV_CORPUS) -> Path:
     return target
 
 
+def our_texts(
+    corpus: Path, backend: str, batch_size: int | None = None
+) -> tuple[Any, int, list[str]]:
+    """An Embedder, the number of articles in `corpus`, and the exact texts our ingest
+    embeds for them (title and chunk), chunked with our chunker (not timed)."""
+    from assistant.chunking import Chunker
+    from assistant.embeddings import Embedder
+    from assistant.sources import read_file
+
+    embedder = Embedder(backend=backend)
+    if batch_size is not None:
+        embedder.batch_size = batch_size
+    chunker = Chunker(embedder.tokenizer, embedder.max_tokens)
+    articles = [a for a in read_file(corpus) if not isinstance(a, Exception)]
+    texts = [
+        chunker.policy.embed_text(chunker.title_for_embedding(a.title), c.text)
+        for a in articles
+        for c in chunker.split(a)
+    ]
+    return embedder, len(articles), texts
+
+
 def peak_mb() -> float:
     """This process's peak resident memory (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import cache_dir, child, emit, subset, table
+from common import cache_dir, child, emit, our_texts, subset, table
 
 from assistant.config import BACKENDS, DEFAULT_BACKEND
 
@@ -51,23 +51,6 @@ def run_ours(corpus: Path, backend: str) -> None:
         reingest_seconds=reingest,
         disk_mb=sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20,
     )
-
-
-def our_texts(corpus: Path, backend: str) -> tuple[object, int, list[str]]:
-    """The exact texts our ingest embeds, chunked with our chunker (not timed)."""
-    from assistant.chunking import Chunker
-    from assistant.embeddings import Embedder
-    from assistant.sources import read_file
-
-    embedder = Embedder(backend=backend)
-    chunker = Chunker(embedder.tokenizer, embedder.max_tokens)
-    articles = [a for a in read_file(corpus) if not isinstance(a, Exception)]
-    texts = [
-        chunker.policy.embed_text(chunker.title_for_embedding(a.title), c.text)
-        for a in articles
-        for c in chunker.split(a)
-    ]
-    return embedder, len(articles), texts
 
 
 def run_bare(corpus: Path, backend: str) -> None:
