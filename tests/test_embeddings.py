@@ -103,7 +103,7 @@ def test_batch_sizes_are_settings_and_must_be_positive():
         Settings.from_env({"ASSISTANT_WRITE_BATCH": "lots"})
 
 
-def test_sentence_vectors_do_not_depend_on_how_texts_are_sliced(shared_embedder):
+def test_sentence_vectors_do_not_depend_on_how_texts_are_sliced(shared_embedder, monkeypatch):
     """embed_spans pools token vectors a slice at a time; the slice must not show."""
     import assistant.embeddings as embeddings
 
@@ -116,12 +116,8 @@ def test_sentence_vectors_do_not_depend_on_how_texts_are_sliced(shared_embedder)
     ]
     spans = [[(0, t.index(".") + 1), (t.index(".") + 2, len(t))] for t in texts]
     whole, pooled = shared_embedder.embed_spans(texts, spans)
-    saved = embeddings.TOKEN_SLICE
-    embeddings.TOKEN_SLICE = 2
-    try:
-        sliced_whole, sliced_pooled = shared_embedder.embed_spans(texts, spans)
-    finally:
-        embeddings.TOKEN_SLICE = saved
+    monkeypatch.setattr(embeddings, "TOKEN_SLICE", 2)
+    sliced_whole, sliced_pooled = shared_embedder.embed_spans(texts, spans)
     # int8 quantises each batch's activations on their own range, so the texts a batch
     # holds move the vectors a little; they stay the same vectors, in the same order.
     assert np.min(np.sum(sliced_whole * whole, axis=1)) > 0.98
