@@ -9,7 +9,8 @@
    Reciprocal rank fusion merges the rankings without comparing their incomparable scores.
 3. News-aware order: fresher articles get a multiplier (counted back from the as-of date,
    default the newest article indexed), more so inside the window a relative date in the
-   question names ("this week"); articles after the as-of date are never candidates.
+   question names ("this week"); articles after the as-of date are never candidates. An
+   article's first chunk, its lede, gets one too: news puts who, what and when first.
 4. One passage per article and per story: a near-duplicate (a wire copy, an updated
    version) is folded into the passage above it and listed in `also_reported_by`.
 5. Each passage is widened by its neighbouring chunks, so the answer reads whole context.
@@ -60,6 +61,11 @@ class RankingPolicy:
     - `sentence_weight`: the weight of the best-sentence ranking in the fusion (the others
       weigh 1); on the full dev corpus it lifted recall@5 from 0.843 to 0.892, flat
       between 2 and 3, and left corpus-small unchanged.
+    - `lede_weight`: the extra weight of an article's first chunk, its lede. News is
+      written as an inverted pyramid: who, what, when and where come first, and the
+      question is often asked of them. At 0.4 it lifted answer in context on corpus-small
+      (as of each date) from 0.882 to 0.902 and the full corpus's MRR from 0.705 to 0.715,
+      recall@5 unchanged there; it was flat between 0.4 and 0.8.
     - `duplicate_overlap`: the share of a passage's word 5-grams found in a passage
       already chosen above which it is the same story (a wire copy, an updated version).
     """
@@ -71,6 +77,7 @@ class RankingPolicy:
     recency_weight: float = 0.3
     half_life_days: float = 14.0
     window_boost: float = 0.3
+    lede_weight: float = 0.4
     duplicate_overlap: float = 0.5
     context_before: int = 3
     context_after: int = 3
@@ -149,11 +156,12 @@ class Retriever:
         anchor: date | None,
         window: Window | None,
     ) -> list[StoredChunk]:
-        """The fused ranking, re-weighted toward recent articles and the question's window."""
+        """The fused ranking, re-weighted toward recent articles, the question's window and
+        articles' ledes."""
         scored = [
-            (score * self._freshness(stored[cid].published, anchor, window), stored[cid])
+            (score * self._freshness(c.published, anchor, window) * self._place(c), c)
             for cid, score in fused
-            if cid in stored
+            if (c := stored.get(cid)) is not None
         ]
         scored.sort(key=lambda sc: sc[0], reverse=True)
         return [c for _, c in scored]
@@ -168,6 +176,9 @@ class Retriever:
         if window is not None and published in window:
             factor += self.policy.window_boost
         return factor
+
+    def _place(self, chunk: StoredChunk) -> float:
+        return 1.0 + self.policy.lede_weight if chunk.index == 0 else 1.0
 
     def _widen(self, chunk: StoredChunk) -> StoredChunk:
         """The chunk grown by its neighbours in the article, so the answer sees the

@@ -278,3 +278,29 @@ def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assista
     since = Scope(since=date(2022, 6, 12))
     scoped = [cid for cid, _ in index.keyword_search(words, 3, scope=since)]
     assert scoped == [c for c in everything if chunks[c].published >= since.since][:3]
+
+
+def test_the_lede_wins_over_a_later_paragraph_that_repeats_it(make_assistant, tmp_path: Path):
+    """News puts the facts first (the inverted pyramid): when an article's lede and a later
+    chunk answer the question about equally well, the passage is the lede."""
+    filler = [
+        f"Paragraph {n} recalls that the board's {n}th annual report covered ferry timetables, "
+        f"mooring fees and the repainting of warehouse {n} on the north quay."
+        for n in range(1, 40)
+    ]
+    lede = (
+        "Ottilie Brandt, a former ferry captain, will lead the Harbour Board from next month "
+        "after a vote of its members on Monday."
+    )
+    late = "The Harbour Board named its new chair on Monday: Ottilie Brandt, a ferry captain."
+    text = "\n\n".join([lede, *filler, late])
+    article = _article("board", "Harbour Board vote", text, "2024-05-06")
+    question = "Who did the Harbour Board name as its new chair?"
+    assistant = make_assistant()
+    assert assistant.ingest([_jsonl(tmp_path / "board.jsonl", [article])]).ok
+    assert assistant.index.chunk_count() > 8, "the lede and the late paragraph are far apart"
+    (passage,) = assistant.retriever.retrieve(question, 1)
+    assert passage.start == 0 and lede in passage.text
+    assistant.retriever.policy = RankingPolicy(lede_weight=0.0)
+    (without,) = assistant.retriever.retrieve(question, 1)
+    assert late in without.text and lede not in without.text, "the late chunk matches better"
