@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -44,6 +43,7 @@ from .chunking import sentence_spans
 from .embeddings import Embedder
 from .errors import SettingsError
 from .schema import Answer, Citation, Passage, Sentence
+from .terms import Terms, fold, full_dates, key_terms
 
 SUPPORT_GATE = 0.50  # cosine, for a sentence whose names/numbers/dates the span holds
 BARE_GATE = 0.60  # cosine, for a sentence with no name, number or date to hold
@@ -60,33 +60,6 @@ _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'“(]?[A-Z0-9])")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Inc|Ltd|Co|Jan|Feb|Aug|Sept?|Oct|Nov|Dec|vs)|\b[A-Z])\.$"
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = re.compile(
-    rf"\b(?:(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?)\s+(?P<y>\d{{4}})\b"
-)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][\w'’-]*")
-# Capitalised only because they open a sentence.
-_NOT_NAMES = frozenset(
-    re.findall(
-        r"\w+",
-        "a an and as at but by for from he her his how i if in it its of on or our she so that "
-        "the their then there these they this those to under unlike was we what when where "
-        "which while who with yes no also however according",
-    )
-)
-
-
-def fold(text: str) -> str:
-    """`text` without accents: "Timothée" and "Timothee" are one name in news copy."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalise(text: str) -> str:
@@ -115,34 +88,6 @@ def cited_numbers(sentence: str) -> list[int]:
 def strip_markers(sentence: str) -> str:
     text = _MARKER.sub("", sentence)
     return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split())).strip()
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What a sentence must share with its evidence word for word: dates, numbers, names."""
-
-    dates: frozenset[str]
-    numbers: frozenset[str]
-    names: frozenset[str]
-
-
-def key_terms(text: str) -> Terms:
-    """The dates, other numbers and names of a sentence, normalised for comparison."""
-    dates = _dates(text)
-    rest = _DATE.sub(" ", text)
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(rest)}
-    words = {re.sub(r"['’]s?$", "", fold(w.lower())) for w in _NAME.findall(rest)}
-    return Terms(frozenset(dates), frozenset(numbers), frozenset(words - _NOT_NAMES))
-
-
-def _dates(text: str) -> set[str]:
-    """Full dates ("1 August 2024", "August 1, 2024", "2024-08-01") as ISO strings."""
-    out = set(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", text))
-    for m in _DATE.finditer(text):
-        day = m.group("d1") or m.group("d2")
-        month = _MONTHS[(m.group("m1") or m.group("m2"))[:3].lower()]
-        out.add(f"{m.group('y')}-{month:02d}-{int(day):02d}")
-    return out
 
 
 @dataclass(frozen=True)
@@ -334,7 +279,7 @@ def _holds(meta: tuple[str, str], span: str, terms: Terms) -> bool:
     words = {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", fold(evidence.lower()))}
     if len(terms.names - words) > (1 - NAME_GATE) * len(terms.names):
         return False
-    if not terms.dates <= _dates(f"{evidence} {date}"):
+    if not terms.dates <= full_dates(f"{evidence} {date}"):
         return False
     plain = evidence.replace(",", "")
     return all(re.search(rf"(?<![\d.]){re.escape(x)}(?!\.?\d)", plain) for x in terms.numbers)
