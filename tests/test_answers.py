@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+import assistant.answering as answering
 from assistant import Answer, Assistant
 from assistant.answering import ExtractiveAnswerer
 from assistant.core import _document_to_passage as _to_passage
+from tests.conftest import write
 
 FOUNDERS = ("Arthur Mensch", "Guillaume Lample", "Lacroix")
 SEED_TITLE = "Microsoft Teams Up with Mistral AI to Diversify AI Offerings"
@@ -156,3 +160,30 @@ def test_stored_spans_are_the_chunks_sentences_in_article_offsets(corpus_assista
     ).fetchall():
         expected = {(start + a, start + b) for a, b in sentence_spans(text)}
         assert set(corpus_assistant.index.sentence_vectors(article_id, start, end)) >= expected
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Which retailer switched off the air conditioning in its stores?", "Brightmart"),
+        ("How many stores did the retailer switch the air conditioning off in?", "140"),
+    ],
+)
+def test_the_answer_is_the_sentence_that_adds_what_was_asked(
+    make_assistant, tmp_path, monkeypatch, question: str, answer: str
+):
+    """The sentence that restates the question shares the most with it; the answer is
+    the one that holds a name for "which", a number for "how many"."""
+    text = (
+        "A report says the retailer switched off the air conditioning in its stores to save "
+        "money. Brightmart switched off the air conditioning in 140 stores this summer, the "
+        "report said. Shoppers complained about the heat on social media."
+    )
+    article = {"id": "ac", "title": "Heat in the aisles", "text": text}
+    assistant = make_assistant()
+    assert assistant.ingest([write(tmp_path / "ac.jsonl", json.dumps(article) + "\n")]).ok
+    got = assistant.ask(question)
+    assert got.answered and answer in got.sentences[0].text
+    monkeypatch.setattr(answering, "ANSWER_TYPE_WEIGHT", 0.0)
+    without = assistant.ask(question)
+    assert answer not in without.sentences[0].text, "without the preference, the restatement"
