@@ -1,8 +1,9 @@
 """Passages -> Answer. The default answerer is extractive: it quotes, it never invents.
 
 It splits the retrieved passages into sentences, scores each against the question
-(embedding similarity plus overlap on the question's content words) and answers with the
-best one or two, each cited. Other articles that state the same thing are cited beside it.
+(embedding similarity, overlap on the question's content words, and whether it holds the
+kind of term the question asks for: a name, a number, a date) and answers with the best
+one or two, each cited. Other articles that state the same thing are cited beside it.
 When no passage is similar enough to the question (the evidence gate), it answers that the
 corpus does not cover the question and lists the closest articles instead. Sentence vectors
 come from the index when ingest stored them (pooled from the chunk's token vectors, see
