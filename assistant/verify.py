@@ -18,7 +18,7 @@ Thresholds, measured with all-MiniLM-L6-v2 on 18 hand-written paraphrases of fac
 bundled corpus, each against all 38 chunks (`pytest -s tests/test_llm.py -k thresholds`):
 among spans that hold a claim's names and numbers, the claim's own article scores 0.57-0.99
 (one outlier at 0.36: a long sentence packing three facts), other articles at most 0.39;
-so SUPPORT_GATE = 0.50. Result: 17/18 true claims supported, 0/606 pairs with other articles,
+so SUPPORT_GATE = 0.50. Result: 17/18 true claims supported, 0/611 pairs with other articles,
 1/8 claims with one changed fact ("Amazon" instead of "Microsoft", where the seed article
 mentions Amazon beside the date). Without the names-and-numbers check, other articles reach
 0.80, which is why similarity alone is not enough.
