@@ -11,6 +11,7 @@ import assistant.answering as answering
 from assistant import Answer, Assistant
 from assistant.answering import ExtractiveAnswerer
 from assistant.core import _document_to_passage as _to_passage
+from assistant.schema import Passage
 from tests.conftest import write
 
 FOUNDERS = ("Arthur Mensch", "Guillaume Lample", "Lacroix")
@@ -187,3 +188,19 @@ def test_the_answer_is_the_sentence_that_adds_what_was_asked(
     monkeypatch.setattr(answering, "ANSWER_TYPE_WEIGHT", 0.0)
     without = assistant.ask(question)
     assert answer not in without.sentences[0].text, "without the preference, the restatement"
+
+
+def test_a_sentence_below_the_evidence_gate_never_answers(shared_embedder):
+    """The preference for the asked-for term reorders sentences that pass the gate; it
+    cannot lift one that does not, however many of the question's words it repeats."""
+    close = "The decision was welcomed by residents at a meeting last week."
+    far = "The ferry company chose Portlow harbour for its new terminal."
+    passage = Passage("c", "a", f"{close} {far}", 0, len(close) + 1 + len(far), "t", 0.9)
+    query = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    vectors = {  # cosine to the question: 0.40 for `close`, 0.30 (below the gate) for `far`
+        (0, len(close)): np.array([0.40, np.sqrt(1 - 0.40**2), 0.0, 0.0]),
+        (len(close) + 1, passage.end): np.array([0.30, 0.0, np.sqrt(1 - 0.30**2), 0.0]),
+    }
+    answerer = ExtractiveAnswerer(shared_embedder, sentences=lambda *_: vectors)
+    answer = answerer.answer("Which harbour did the ferry company choose?", [passage], query)
+    assert answer.answered and answer.sentences[0].text == close
