@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,8 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    """`records` as a JSON Lines file, one per line."""
+    return write(path, "".join(json.dumps(r) + "\n" for r in records))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -12,7 +10,7 @@ from assistant import Answer, Assistant
 from assistant.answering import ExtractiveAnswerer
 from assistant.core import _document_to_passage as _to_passage
 from assistant.schema import Passage
-from tests.conftest import write
+from tests.conftest import write, write_jsonl
 
 FOUNDERS = ("Arthur Mensch", "Guillaume Lample", "Lacroix")
 SEED_TITLE = "Microsoft Teams Up with Mistral AI to Diversify AI Offerings"
@@ -117,7 +115,6 @@ def _sentence_rows(assistant: Assistant, article_id: str | None = None) -> int:
 
 
 def test_ingest_stores_sentence_vectors_and_deletes_them_with_the_article(make_assistant, tmp_path):
-    from tests.conftest import write
 
     assistant = make_assistant()
     write(tmp_path / "a.md", "# Alpha\n\nAlpha Corp was founded in 1999. It makes widgets.\n")
@@ -182,7 +179,7 @@ def test_the_answer_is_the_sentence_that_adds_what_was_asked(
     )
     article = {"id": "ac", "title": "Heat in the aisles", "text": text}
     assistant = make_assistant()
-    assert assistant.ingest([write(tmp_path / "ac.jsonl", json.dumps(article) + "\n")]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "ac.jsonl", [article])]).ok
     got = assistant.ask(question)
     assert got.answered and answer in got.sentences[0].text
     monkeypatch.setattr(answering, "ANSWER_TYPE_WEIGHT", 0.0)

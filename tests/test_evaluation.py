@@ -19,7 +19,7 @@ from assistant.evaluation import (
     load_questions,
     normalise,
 )
-from tests.conftest import write
+from tests.conftest import write, write_jsonl
 
 ARTICLES = [
     {
@@ -86,8 +86,8 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("eval")
-    corpus = write(root / "corpus.jsonl", "".join(json.dumps(a) + "\n" for a in ARTICLES))
-    questions = write(root / "q.jsonl", "".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    corpus = write_jsonl(root / "corpus.jsonl", ARTICLES)
+    questions = write_jsonl(root / "q.jsonl", QUESTIONS)
     return corpus, questions, root / "cache"
 
 

@@ -14,11 +14,7 @@ from assistant.index import Scope
 from assistant.retrieval import RankingPolicy, collapse_duplicates, reciprocal_rank_fusion
 from assistant.schema import Filters
 from assistant.scope import OVERFETCH
-from tests.conftest import write
-
-
-def _jsonl(path: Path, articles: list[dict]) -> Path:
-    return write(path, "".join(json.dumps(a) + "\n" for a in articles))
+from tests.conftest import write_jsonl
 
 
 def _article(i: str, title: str, text: str, published: str, source: str = "Daily") -> dict:
@@ -47,7 +43,7 @@ NAMED = _article(
 
 def test_hybrid_finds_an_exact_name_that_dense_search_misses(make_assistant, tmp_path: Path):
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "news.jsonl", [*PORT, NAMED])]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "news.jsonl", [*PORT, NAMED])]).ok
     question = "What did Quintbury decide about the port's finances?"
     vector = assistant.embedder.embed_query(question)
     dense = assistant.index.dense_search(vector, 3)
@@ -82,7 +78,7 @@ def floods(make_assistant, tmp_path: Path):  # type: ignore[no-untyped-def]
         for n, (town, detail) in enumerate(TOWNS)
     ]
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "floods.jsonl", articles)]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "floods.jsonl", articles)]).ok
     return assistant
 
 
@@ -110,7 +106,7 @@ def test_date_range_and_source_filters(make_assistant, tmp_path: Path):
         for n in range(1, 28)
     ]
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "rail.jsonl", articles)]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "rail.jsonl", articles)]).ok
     window = Filters(since=date(2024, 5, 10), until=date(2024, 5, 14))
     got = assistant.retriever.retrieve("rail strike pay", k=5, filters=window)
     assert {p.article_id for p in got} == {f"a{n}" for n in range(10, 15)}, "five in range"
@@ -145,7 +141,7 @@ def test_this_week_prefers_the_last_seven_days_of_the_index(make_assistant, tmp_
     )
     filler = _article("x", "Bakery", "A bakery opened on the high street.", "2021-02-03")
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "b.jsonl", [old, new, filler])]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "b.jsonl", [old, new, filler])]).ok
     found = assistant.retriever.search("Why was the river bridge closed this week?", k=2)
     assert found.window and found.window.until == date(2021, 2, 3)
     assert found.passages[0].article_id == "new"
@@ -170,7 +166,7 @@ def test_wire_story_in_two_outlets_collapses_to_one_passage(make_assistant, tmp_
         _article("o", "Meteor shower", "A meteor shower peaks in August.", "2024-08-01"),
     ]
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "w.jsonl", articles)]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "w.jsonl", articles)]).ok
     passages = assistant.retriever.retrieve("When will the comet pass Earth?", k=3)
     stories = [p for p in passages if p.article_id in {"w1", "w2", "w3"}]
     assert len(stories) == 1, "one passage per story"
@@ -203,7 +199,7 @@ def test_widened_passages_keep_exact_offsets(make_assistant, tmp_path: Path):
     text = "\n\n".join(paragraphs)
     assistant = make_assistant()
     article = _article("long", "Budget minutes", text, "2024-01-01")
-    assert assistant.ingest([_jsonl(tmp_path / "long.jsonl", [article])]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "long.jsonl", [article])]).ok
     assert assistant.index.chunk_count() > 3
     (passage,) = assistant.retriever.retrieve("How many pages did the minutes of day 14 run to?", 1)
     assert passage.end - passage.start == len(passage.text)
@@ -255,7 +251,7 @@ def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assista
         for i, topic in enumerate(["Tennis", "Rain", "Schools", "Trains", "Museums", "Chess"])
     ]
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "a.jsonl", [*recent, old, *others])]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "a.jsonl", [*recent, old, *others])]).ok
     index = assistant.index
     vector = assistant.embedder.embed_query("How should the port spend its money?")
     for n, scope in [
@@ -297,7 +293,7 @@ def test_the_lede_wins_over_a_later_paragraph_that_repeats_it(make_assistant, tm
     article = _article("board", "Harbour Board vote", text, "2024-05-06")
     question = "Who did the Harbour Board name as its new chair?"
     assistant = make_assistant()
-    assert assistant.ingest([_jsonl(tmp_path / "board.jsonl", [article])]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "board.jsonl", [article])]).ok
     assert assistant.index.chunk_count() > 8, "the lede and the late paragraph are far apart"
     (passage,) = assistant.retriever.retrieve(question, 1)
     assert passage.start == 0 and lede in passage.text
