@@ -112,9 +112,9 @@ class Retriever:
         window = resolve(question, anchor)
         scope = _scope(filters)
         n = max(self.policy.candidates, 4 * k)
-        names = " ".join(question_names(question))
+        words, names = keyword_queries(question)
         by_name_job = self._pool.submit(self.index.keyword_search, names, n, scope)
-        keyword = self.index.keyword_search(" ".join(content_words(question)), n, scope=scope)
+        keyword = self.index.keyword_search(words, n, scope=scope)
         by_name = by_name_job.result()
         query = embedding.result()
         dense = self.index.dense_search(query, n, scope=scope)
@@ -239,6 +239,11 @@ def reciprocal_rank_fusion(
         for rank, (item, _) in enumerate(ranking, 1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def keyword_queries(question: str) -> tuple[str, str]:
+    """What the two keyword searches look for: the question's content words, its names."""
+    return " ".join(content_words(question)), " ".join(question_names(question))
 
 
 def question_names(question: str) -> list[str]:

@@ -27,9 +27,8 @@ from collections.abc import Callable
 
 from common import DEV, DEV_QUESTIONS, table
 
-from assistant.answering import content_words
 from assistant.evaluation import Question, eval_assistant, load_questions
-from assistant.retrieval import _scope, question_names
+from assistant.retrieval import _scope, keyword_queries
 from assistant.schema import Filters
 
 
@@ -54,10 +53,10 @@ def main() -> None:
         return index.dense_search(vectors[q.id], n, scope=_scope(filters(q)))
 
     def keyword(q: Question) -> list[tuple[str, float]]:
-        return index.keyword_search(" ".join(content_words(q.question)), n, _scope(filters(q)))
+        return index.keyword_search(keyword_queries(q.question)[0], n, _scope(filters(q)))
 
     def names(q: Question) -> list[tuple[str, float]]:
-        return index.keyword_search(" ".join(question_names(q.question)), n, _scope(filters(q)))
+        return index.keyword_search(keyword_queries(q.question)[1], n, _scope(filters(q)))
 
     hits = {q.id: [dense(q), keyword(q), names(q)] for q in questions}  # best sentence's input
 
