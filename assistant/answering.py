@@ -204,7 +204,7 @@ _NUMBER_WORDS = frozenset(
 
 def _brings_answer(question: str, candidates: list[Span]) -> np.ndarray:
     """1 for each sentence holding a term of the kind the question asks for that the
-    question does not itself contain, else 0: a number for "how many", a number or a
+    question does not itself contain, else 0: a number for "how many", a date, number or
     name (months and weekdays are capitalised) for "when", a name for "who" and "which".
     Other questions give every sentence 0.
 
