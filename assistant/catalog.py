@@ -1,14 +1,15 @@
 """The SQLite catalog: its schema, opening it, and the queries that read it.
 
 The catalog is the source of truth for what is indexed: each article's version and
-metadata, its chunks' spans and text, an FTS5 keyword index over them, each chunk's
-sentence vectors (float16), and the digests of files read without error. A chunk id that
+metadata, its chunks' spans and text, each chunk's sentence vectors (float16), and the
+digests of files read without error. A chunk id that
 the catalog does not list is not indexed, whatever Chroma holds.
 
 Every function takes the connection to use (the index keeps one per thread).
 
 Not here: changing the catalog (catalog_write.py), the chunk vectors (vector_store.py),
-the pending-writes flag and the writer lock (recovery.py).
+the keyword index (keyword_index.py), the pending-writes flag and the writer lock
+(recovery.py).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexError_
-from .scope import OVERFETCH, Scope, fts_query, sql_scope
+from .keyword_index import KeywordDoc
+from .scope import Scope, sql_scope
 
 CATALOG_FILE = "catalog.sqlite3"
-MIN_KEYWORD_SCORE = 1e-3  # BM25 below this is a match on words that are everywhere
 
 Span = tuple[int, int]
 # One chunk's sentences: (start, end) in the article, and the sentence's unit vector.
@@ -56,9 +57,6 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
 CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
-);
 """
 
 
@@ -127,6 +125,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         if "url_key" not in columns:
             conn.execute("ALTER TABLE articles ADD COLUMN url_key TEXT")
         conn.execute("CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key)")
+        # Keyword search moved to Tantivy (keyword_index.py), which Index builds from the
+        # chunks and articles tables when it is missing.
+        conn.execute("DROP TABLE IF EXISTS chunks_fts")
 
 
 def _check_model(conn: sqlite3.Connection, folder: Path, model: str | None) -> None:
@@ -254,38 +255,17 @@ def neighbours(db: sqlite3.Connection, chunk: StoredChunk, reach: int) -> list[S
     return [_stored_chunk(row) for row in rows]
 
 
-def keyword_search(
-    db: sqlite3.Connection, query: str, n: int, scope: Scope | None = None
-) -> list[tuple[str, float]]:
-    """(chunk id, BM25 score, higher is better) from the FTS5 index, best first."""
-    match = fts_query(query)
-    if not match or n <= 0:
-        return []
-    condition, params = sql_scope(scope)
-    # FTS5 ranks on its own first and only its best rows meet the other tables: joined
-    # before the ORDER BY, SQLite joined every matching row (4x slower on 35k chunks). A
-    # scope is applied to a deeper list; if it leaves too few, the whole scoped query runs.
-    rows = db.execute(
-        f"""SELECT c.id, -f.score FROM (
-               SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS score FROM chunks_fts
-               WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) f
-           JOIN chunks c ON c.rowid = f.rowid JOIN articles a ON a.id = c.article_id
-           WHERE 1 {condition} ORDER BY f.score""",
-        (match, n if scope is None else n * OVERFETCH, *params),
-    ).fetchall()
-    if scope is not None and len(rows) < n:
-        rows = db.execute(
-            f"""SELECT c.id, -bm25(chunks_fts, 2.0, 1.0) AS score
-               FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-               JOIN articles a ON a.id = c.article_id
-               WHERE chunks_fts MATCH ? {condition}
-               ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?""",
-            (match, *params, n),
-        ).fetchall()
-    # A word found in most chunks gets an IDF of ~0 from FTS5, so its hits score ~0 and
-    # come back in storage order: that order says nothing, and in a fusion of rankings
-    # it would vote like a real one. Keep only hits that some informative word made.
-    return [(r[0], float(r[1])) for r in rows[:n] if r[1] > MIN_KEYWORD_SCORE]
+def keyword_docs(db: sqlite3.Connection, ids: Iterable[str] | None = None) -> Iterator[KeywordDoc]:
+    """What the keyword index holds of these chunks (default: every chunk)."""
+    sql = """SELECT c.id, a.title, c.text, a.published, a.source
+             FROM chunks c JOIN articles a ON a.id = c.article_id"""
+    rows = (
+        db.execute(sql)
+        if ids is None
+        else rows_for_ids(db, sql + " WHERE c.id IN ({marks})", list(ids))
+    )
+    for chunk_id, title, text, published, source in rows:
+        yield KeywordDoc(chunk_id, title, text, _date(published), source)
 
 
 def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:

@@ -2,7 +2,8 @@
 
 Each public function is one SQLite transaction, so a reader sees an article's old chunks
 or its new ones, never a mix, and a crash leaves the catalog as it was before or after.
-Both return the ids of the chunks they dropped, whose vectors the caller then deletes.
+Both return the ids of the chunks they dropped, whose vectors and keyword documents the
+caller then deletes.
 
 Not here: the vectors themselves (vector_store.py), or the order of writes between the
 two stores that keeps a crash harmless (index.py).
@@ -82,14 +83,10 @@ def _insert_article(
 def _insert_chunk(
     db: sqlite3.Connection, article: Article, chunk: Chunk, sentences: SentenceVectors
 ) -> None:
-    """The chunk, its FTS row (same rowid) and its sentence vectors, stored as float16."""
+    """The chunk and its sentence vectors, stored as float16."""
     cur = db.execute(
         'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
         (chunk.id, article.id, chunk.index, chunk.start, chunk.end, chunk.text),
-    )
-    db.execute(
-        "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
-        (cur.lastrowid, article.title, chunk.text),
     )
     db.executemany(
         'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) VALUES (?,?,?,?,?)',
@@ -115,7 +112,7 @@ def remove_articles(db: sqlite3.Connection, article_ids: Iterable[str]) -> list[
 
 
 def remove_article(db: sqlite3.Connection, article_id: str) -> list[str]:
-    """Remove one article, its chunks, their FTS rows and sentence vectors (no commit)."""
+    """Remove one article, its chunks and their sentence vectors (no commit)."""
     rows = db.execute("SELECT rowid, id FROM chunks WHERE article_id = ?", (article_id,))
     rowids, ids = [], []
     for rowid, chunk_id in rows:
@@ -123,7 +120,6 @@ def remove_article(db: sqlite3.Connection, article_id: str) -> list[str]:
         ids.append(chunk_id)
     for batch in batches(rowids, 500):
         marks = ",".join("?" * len(batch))
-        db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", batch)
         db.execute(f"DELETE FROM sentence_vectors WHERE chunk IN ({marks})", batch)
         db.execute(f"DELETE FROM chunks WHERE rowid IN ({marks})", batch)
     db.execute("DELETE FROM articles WHERE id = ?", (article_id,))

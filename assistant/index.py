@@ -1,18 +1,21 @@
-"""The index: vectors in Chroma, and a SQLite catalog of articles and chunks beside them.
+"""The index: a SQLite catalog of articles and chunks, their vectors in Chroma, and a
+Tantivy keyword index beside them.
 
-`Index` is the one object the rest of the package talks to; it owns the two stores and
+`Index` is the one object the rest of the package talks to; it owns the three stores and
 the order in which a write touches them. The catalog is the source of truth for what is
-indexed, changed in one SQLite transaction per write; Chroma holds the chunk vectors. A
-changed article's new vectors are written before the catalog switches to them and its
-old vectors are deleted after, so a crash at any point leaves at worst vectors the
-catalog does not list; searches ignore those, and `Index.recover()` (run by every
-ingest) sweeps them when the last write was unfinished. `Index.writer_lock()` keeps
-writers one at a time. On a Chroma server each catalog has its own collection.
+indexed, changed in one SQLite transaction per write; Chroma holds the chunk vectors and
+Tantivy their words. A changed article's new vectors and keyword documents are written
+before the catalog switches to them and its old ones are deleted after, so a crash at any
+point leaves at worst vectors and documents the catalog does not list; searches ignore
+those, and `Index.recover()` (run by every ingest) sweeps them when the last write was
+unfinished. `Index.writer_lock()` keeps writers one at a time. On a Chroma server each
+catalog has its own collection; the catalog and the keyword index stay in the folder.
 
 The parts live beside it: catalog.py (schema and reads), catalog_write.py (catalog
-changes), vector_store.py (Chroma, the only chromadb import), scope.py (search filters),
-recovery.py (writer lock, pending flag, crash points). Their public names are re-exported
-here, so `from assistant.index import ...` keeps working.
+changes), vector_store.py (Chroma, the only chromadb import), keyword_index.py (Tantivy,
+the only tantivy import), scope.py (search filters), recovery.py (writer lock, pending
+flag, crash points). Their public names are re-exported here, so `from assistant.index
+import ...` keeps working.
 
 Not here: deciding what to ingest (ingest.py) or how to rank (retrieval.py).
 """
@@ -33,13 +36,13 @@ import numpy as np
 from . import catalog, catalog_write, recovery, vector_store
 from .catalog import (
     CATALOG_FILE,
-    MIN_KEYWORD_SCORE,
     FileRecord,
     IndexStats,
     SentenceVectors,
     Span,
     StoredChunk,
 )
+from .keyword_index import KEYWORD_DIR, MIN_KEYWORD_SCORE, KeywordDoc, KeywordIndex
 from .recovery import crash_point
 from .schema import Article, Chunk
 from .scope import OVERFETCH, Scope
@@ -47,10 +50,13 @@ from .vector_store import COLLECTION
 
 __all__ = [
     "COLLECTION",
+    "KEYWORD_DIR",
     "MIN_KEYWORD_SCORE",
     "FileRecord",
     "Index",
     "IndexStats",
+    "KeywordDoc",
+    "KeywordIndex",
     "Scope",
     "SentenceVectors",
     "Span",
@@ -70,6 +76,8 @@ class Index:
         self.embedding_model = embedding_model
         self._local = threading.local()
         self._collection: Any = None
+        self._keyword: KeywordIndex | None = None
+        self._keyword_lock = threading.Lock()
         self._pending = False
 
     # -- opening -----------------------------------------------------------------------
@@ -97,6 +105,17 @@ class Index:
                 self.dir, self.chroma_url, self.collection_name
             )
         return self._collection
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        """The keyword index; an index made before it existed gets one from its catalog."""
+        with self._keyword_lock:
+            if self._keyword is None:
+                keyword = KeywordIndex(self.dir / KEYWORD_DIR)
+                if not keyword.exists():
+                    keyword.build(catalog.keyword_docs(self.db))
+                self._keyword = keyword
+            return self._keyword
 
     @property
     def collection_name(self) -> str:
@@ -170,7 +189,10 @@ class Index:
     def keyword_search(
         self, query: str, n: int, scope: Scope | None = None
     ) -> list[tuple[str, float]]:
-        return catalog.keyword_search(self.db, query, n, scope)
+        """(chunk id, BM25 score) of the `n` best chunks for any of `query`'s words, best
+        first, within `scope`. Ids the catalog does not list may appear after a crash;
+        the caller reads chunks through the catalog, which ignores them."""
+        return self.keyword.search(query, n, scope)
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks (so a ranking never re-embeds a chunk)."""
@@ -214,10 +236,15 @@ class Index:
         if chunks:
             self._mark_pending()
             vector_store.upsert(self.collection, items, vectors, embed_texts)
+            self.keyword.write(
+                KeywordDoc(c.id, a.title, c.text, a.published, a.source)
+                for a, cs in items
+                for c in cs
+            )
         crash_point("upserted")
         stale = catalog_write.swap(self.db, items, files, sentences)
         crash_point("swapped")
-        self._delete_vectors(stale)
+        self._delete_chunks(stale)
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Remove articles and their chunks; returns how many articles were removed."""
@@ -226,19 +253,29 @@ class Index:
             return 0
         self._mark_pending()
         stale = catalog_write.remove_articles(self.db, ids)
-        self._delete_vectors(stale)
+        self._delete_chunks(stale)
         return len(ids)
 
-    def _delete_vectors(self, ids: list[str]) -> None:
+    def _delete_chunks(self, ids: list[str]) -> None:
+        """Delete the vectors and keyword documents of chunks the catalog no longer lists."""
         if ids:  # a write that replaced nothing need not open Chroma
             vector_store.delete(self.collection, ids)
+            self.keyword.write((), delete=ids)
 
     def sweep(self) -> int:
-        """Delete vectors that the catalog does not list (left by an interrupted write)."""
+        """Delete vectors and keyword documents that the catalog does not list (left by an
+        interrupted write), and give any listed chunk without a keyword document one.
+        Returns how many vectors and documents were removed."""
         known = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
         orphans = [i for i in vector_store.all_ids(self.collection) if i not in known]
-        self._delete_vectors(orphans)
-        return len(orphans)
+        if orphans:
+            vector_store.delete(self.collection, orphans)
+        held = self.keyword.ids()
+        stray = sorted(held - known)
+        missing = known - held
+        if stray or missing:
+            self.keyword.write(catalog.keyword_docs(self.db, missing), delete=stray)
+        return len(orphans) + len(stray)
 
     # -- crash recovery and the writer lock ----------------------------------------------
 

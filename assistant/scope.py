@@ -1,23 +1,21 @@
 """Which articles a search may return, said once and translated for both stores.
 
-A `Scope` becomes a Chroma `where` filter for the vector search and extra SQL conditions
-for the keyword search, so that both rankings see the same articles. The FTS5 query that
-the keyword search matches also lives here: it is the other half of turning a question
-into a catalog search.
+A `Scope` becomes a Chroma `where` filter for the vector search, SQL conditions for the
+catalog, and (in keyword_index.py) a filter in the keyword query, so that every ranking
+sees the same articles.
 
-Not here: running either search (index.py, vector_store.py, catalog.py), or deciding a
+Not here: running a search (index.py, vector_store.py, keyword_index.py), or deciding a
 scope from a question's filters (retrieval.py).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-# A scoped search first runs unscoped this many times deeper and keeps what the scope
-# allows (both stores filter slowly); only if that leaves too few does the scoped one run.
+# A scoped vector search first runs unscoped this many times deeper and keeps what the
+# scope allows (Chroma filters slowly); only if that leaves too few does the scoped one run.
 OVERFETCH = 4
 
 
@@ -64,9 +62,3 @@ def sql_scope(scope: Scope | None) -> tuple[str, list[Any]]:
         sql += f" AND a.source IN ({','.join('?' * len(scope.sources))})"
         params += list(scope.sources)
     return sql, params
-
-
-def fts_query(text: str) -> str:
-    """An FTS5 query matching any of the words of `text` (quoted, so syntax is inert)."""
-    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) > 1]
-    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))

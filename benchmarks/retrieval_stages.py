@@ -8,14 +8,15 @@ its own, one after the other in one process, with the inputs the search would gi
 
   embed          the question through the model (no cache);
   dense          Chroma's nearest chunks, as deep as the fusion asks for (and the scope);
-  keyword        FTS5 BM25 over the question's content words;
-  names          FTS5 BM25 over the question's names alone;
+  keyword        Tantivy BM25 over the question's content words;
+  names          Tantivy BM25 over the question's names alone;
   best sentence  the candidates' stored sentence vectors read and scored;
-  whole search   Retriever.search as shipped (the keyword searches overlap the embedding);
+  whole search   Retriever.search as shipped;
   bare Chroma    embed, the 5 nearest chunks, their text: the floor the target compares to.
 
 Each row prints its p50 and its ratio to the bare search's p50, measured in the same run.
-The stages' sum against the whole search shows what the overlap wins on this machine.
+The whole search less the stages' sum is what reading, ordering, de-duplicating and
+widening the passages costs.
 """
 
 from __future__ import annotations

@@ -16,19 +16,20 @@ re-embedding 16x the corpus would take hours on 2 cores. Copy k of an article:
   - keeps its chunk texts, but each chunk vector is the original plus Gaussian noise
     (sigma 0.025 a dimension, cosine ~0.9 to the original: a near neighbour, as another
     outlet's article on the same story is), renormalised; sentence vectors likewise;
-  - has ~10% of its words dropped from its keyword-index (FTS5) text, so that BM25 sees
+  - has ~10% of its words dropped from its keyword-index (Tantivy) text, so that BM25 sees
     different lengths and term counts rather than exact duplicates (the catalog text, which
     answers quote by offset, is unchanged).
-Copies are written through Chroma's `collection.add` and the catalog's own tables, so the
-result opens as a normal index and `Index.recover()`/`sweep()` find nothing to fix
-(the build checks both). Real news at 16x would be more diverse than copies: the latency
-of exact search grows with size either way, but what is retrieved is not the point here.
+Copies are written through Chroma's `collection.add`, the keyword index's writer and the
+catalog's own tables, so the result opens as a normal index and `Index.recover()`/`sweep()`
+find nothing to fix (the build checks both, and one keyword document per chunk). Real news
+at 16x would be more diverse than copies: the latency of exact search grows with size
+either way, but what is retrieved is not the point here.
 
 Measured in one process, questions interleaved across scales so that load from elsewhere
 hits every scale alike, a fresh question-vector cache for every timing:
   ask()           Assistant.ask, extractive, end to end;
   retrieval       Retriever.search alone;
-  keyword         the FTS5/BM25 search alone (no model), to show where retrieval grows;
+  keyword         the BM25 keyword search alone (no model), to show where retrieval grows;
   bare Chroma     embed the question and collection.query(n_results=5);
   Chroma query    that query alone, the question's vector made before the clock started.
 Plus index size on disk per 1,000 articles, the RSS each scale adds once warmed, and the
@@ -135,10 +136,14 @@ def verify(folder: Path) -> dict[str, Any]:
     orphans = index.recover() + index.sweep()
     sweep = time.perf_counter() - start
     vectors, chunks = index.collection.count(), index.chunk_count()
+    documents = index.keyword.count()
     articles = index.stats().articles
     index.close()
-    if orphans or vectors != chunks:
-        raise SystemExit(f"{folder}: {orphans} orphans, {vectors} vectors for {chunks} chunks")
+    if orphans or vectors != chunks or documents != chunks:
+        raise SystemExit(
+            f"{folder}: {orphans} orphans, {vectors} vectors and {documents} keyword "
+            f"documents for {chunks} chunks"
+        )
     return {"articles": articles, "chunks": chunks, "sweep_seconds": sweep}
 
 
@@ -211,7 +216,24 @@ class Originals:
                 documents=self.documents[i : i + step],
                 metadatas=metadatas[i : i + step],
             )
+        self._write_keywords(index, articles, chunk_ids, rng)
         self._write_catalog(index.db, articles, chunk_ids, rng)
+
+    def _write_keywords(
+        self,
+        index: Any,
+        articles: dict[str, tuple[Any, ...]],
+        chunk_ids: list[str],
+        rng: np.random.Generator,
+    ) -> None:
+        from assistant.index import KeywordDoc
+
+        docs = []
+        for c, cid in zip(self.chunks, chunk_ids, strict=True):
+            article = articles[c[2]]
+            published = date.fromisoformat(article[4]) if article[4] else None
+            docs.append(KeywordDoc(cid, c[7], _drop_words(c[6], rng), published, article[5]))
+        index.keyword.write(docs)
 
     def _write_catalog(
         self,
@@ -237,10 +259,6 @@ class Originals:
                     (rowid[c[0]], cid, new_article[c[0]], *c[3:7])
                     for c, cid in zip(self.chunks, chunk_ids, strict=True)
                 ],
-            )
-            db.executemany(
-                "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
-                [(rowid[c[0]], c[7], _drop_words(c[6], rng)) for c in self.chunks],
             )
             db.executemany(
                 'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) '

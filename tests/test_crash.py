@@ -1,7 +1,7 @@
 """SIGKILL the real `assistant ingest` process mid-run; the next run converges to a clean index.
 
 Converged means: the same articles and chunks as an uninterrupted run, no duplicates,
-every vector in Chroma listed in the catalog and every catalog chunk in the FTS index.
+Chroma's vectors and the keyword index's documents exactly the catalog's chunks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
-from assistant.index import Index
+from assistant.index import KEYWORD_DIR, Index
 from tests.conftest import write
 
 # Small write batches make many flushes, so there are many points to crash at.
@@ -62,10 +62,12 @@ def snapshot(index_dir: Path, news: Path) -> dict[str, Any]:
     db = index.db
     chunk_ids = [r[0] for r in db.execute("SELECT id FROM chunks")]
     vector_ids = index.collection.get(include=[])["ids"]
-    fts = sorted(r[0] for r in db.execute("SELECT rowid FROM chunks_fts"))
     assert len(set(vector_ids)) == len(vector_ids), "no duplicate vectors"
     assert sorted(vector_ids) == sorted(chunk_ids), "Chroma holds exactly the catalog's chunks"
-    assert fts == sorted(r[0] for r in db.execute("SELECT rowid FROM chunks")), "FTS in step"
+    assert (index_dir / KEYWORD_DIR / "meta.json").exists(), "the ingest wrote a keyword index"
+    keyword_ids = index.keyword.ids()
+    assert keyword_ids == set(chunk_ids), "the keyword index holds exactly the catalog's chunks"
+    assert index.keyword.count() == len(chunk_ids), "one keyword document per chunk"
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     def rel(article_id: str) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from assistant.catalog import CATALOG_FILE
 from assistant.errors import IndexError_
+from assistant.index import KEYWORD_DIR
 from tests.conftest import write
 
 ARTICLE = """---
@@ -133,6 +137,37 @@ def test_a_running_assistant_answers_from_another_process_ingest(make_assistant,
     answer = assistant.ask("What are the Quokkaville red pandas called?")
     assert answer.answered and "Ember" in answer.text
     assert any(c.title == "Zoo welcomes Quokkaville twins" for c in answer.citations)
+
+
+def test_an_index_made_before_the_keyword_index_gets_one_from_its_catalog(
+    make_assistant, tmp_path: Path
+):
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assert make_assistant().ingest([tmp_path / "news"]).ok
+    folder = tmp_path / "index"
+    # As an older version left it: no keyword index, keyword search in an FTS5 table.
+    shutil.rmtree(folder / KEYWORD_DIR)
+    with sqlite3.connect(folder / CATALOG_FILE) as db:
+        db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, text)")
+    reopened = make_assistant().index
+    hits = [cid for cid, _ in reopened.keyword_search("Exampleton repairs", 5)]
+    assert [c.title for c in reopened.get_chunks(hits).values()] == ["Harbour bridge reopens"]
+    assert (folder / KEYWORD_DIR / "meta.json").exists()
+    tables = {r[0] for r in reopened.db.execute("SELECT name FROM sqlite_master")}
+    assert "chunks_fts" not in tables
+
+
+def test_the_sweep_gives_a_listed_chunk_its_missing_keyword_document(
+    make_assistant, tmp_path: Path
+):
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    index = make_assistant().index
+    assert make_assistant().ingest([tmp_path / "news"]).ok
+    chunk_ids = sorted(r[0] for r in index.db.execute("SELECT id FROM chunks"))
+    index.keyword.write((), delete=chunk_ids)
+    assert index.keyword_search("Exampleton repairs", 5) == []
+    assert index.sweep() == 0, "nothing to remove"
+    assert sorted(cid for cid, _ in index.keyword_search("Exampleton repairs", 5)) == chunk_ids
 
 
 def test_an_old_chunk_id_maps_to_its_successor(make_assistant, tmp_path: Path):

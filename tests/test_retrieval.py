@@ -13,7 +13,6 @@ from assistant.dates import resolve
 from assistant.index import Scope
 from assistant.retrieval import RankingPolicy, collapse_duplicates, reciprocal_rank_fusion
 from assistant.schema import Filters
-from assistant.scope import OVERFETCH
 from tests.conftest import write_jsonl
 
 
@@ -113,6 +112,31 @@ def test_date_range_and_source_filters(make_assistant, tmp_path: Path):
     gazette = Filters(sources=("Gazette",))
     got = assistant.retriever.retrieve("rail strike pay", k=9, filters=gazette)
     assert len(got) == 9 and all(p.source == "Gazette" for p in got), "not starved"
+
+
+def test_keyword_search_keeps_to_the_scope_inside_its_query(make_assistant, tmp_path: Path):
+    """Dates and outlets filter the keyword query itself. An undated article is outside
+    every date range, and inside an outlet filter that names its outlet."""
+    undated = {"id": "undated", "title": "Ferry history", "source": "Wire"}
+    articles = [
+        _article(
+            "wire", "Ferry strike", "Quayport ferry crews stopped work.", "2024-05-02", "Wire"
+        ),
+        _article("local", "Ferry strike", "Quayport ferry crews stopped again.", "2024-05-09"),
+        {**undated, "text": "Quayport ferries first sailed in 1890."},
+    ]
+    assistant = make_assistant()
+    assert assistant.ingest([write_jsonl(tmp_path / "ferry.jsonl", articles)]).ok
+    index = assistant.index
+
+    def found(scope: Scope | None) -> set[str]:
+        hits = [cid for cid, _ in index.keyword_search("Quayport ferry", 10, scope)]
+        return {c.article_id for c in index.get_chunks(hits).values()}
+
+    assert found(None) == {"wire", "local", "undated"}
+    assert found(Scope(sources=("Wire",))) == {"wire", "undated"}
+    assert found(Scope(until=date(2024, 5, 31))) == {"wire", "local"}
+    assert found(Scope(since=date(2024, 5, 5), sources=("Wire", "Daily"))) == {"local"}
 
 
 def test_relative_dates_resolve_against_the_anchor():
@@ -263,12 +287,13 @@ def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assista
         chromas = vector_store.nearest(index.collection, vector, n, scope=scope)
         assert [cid for cid, _ in ours] == [cid for cid, _ in chromas]
         assert len(ours) == n
-    # The keyword side does the same: a deep unscoped list first, the scoped query if short.
+    # The keyword side filters inside its query: a scope gets the best hits it allows,
+    # however deep in the unscoped list they are.
     words = "port money docks quay opened"
     everything = [cid for cid, _ in index.keyword_search(words, 20)]
     chunks = index.get_chunks(everything)
     bakery = [c for c in everything if chunks[c].article_id == "bakery"]
-    assert everything.index(bakery[0]) >= OVERFETCH  # beyond the deep list of a 1-hit search
+    assert everything.index(bakery[0]) >= 4  # deep in the unscoped list
     found = index.keyword_search(words, 1, scope=Scope(until=date(2021, 1, 1)))
     assert [cid for cid, _ in found] == bakery
     since = Scope(since=date(2022, 6, 12))
