@@ -171,19 +171,21 @@ class Index:
         """(chunk id, cosine similarity) of the `n` nearest chunks, best first.
 
         `scope` limits the search to a date range and outlets. Chroma's metadata filter
-        costs ~20 ms on a few thousand chunks, its search under 1 ms, so the scope is first
-        applied, through the catalog, to an unfiltered search `OVERFETCH` times deeper.
+        costs ~20 ms on a few thousand chunks, its search about 1 ms, so the scope is first
+        applied, through the catalog, to unfiltered searches `OVERFETCH` times deeper (2x
+        costs what 1x does; 4x a little more, and the scope check grows with the depth).
         Only a narrow scope, which leaves fewer than `n` of those, pays for the filtered
         search inside Chroma, which still finds `n` however few chunks the scope allows.
         """
         if n <= 0:  # without opening Chroma
             return []
         if scope is not None and where is None:
-            deep = vector_store.nearest(self.collection, vector, n * OVERFETCH)
-            allowed = catalog.in_scope(self.db, [cid for cid, _ in deep], scope)
-            kept = [(cid, s) for cid, s in deep if cid in allowed]
-            if len(kept) >= n or len(deep) < n * OVERFETCH:  # enough, or all chunks seen
-                return kept[:n]
+            for depth in (n * times for times in OVERFETCH):
+                deep = vector_store.nearest(self.collection, vector, depth)
+                allowed = catalog.in_scope(self.db, [cid for cid, _ in deep], scope)
+                kept = [(cid, s) for cid, s in deep if cid in allowed]
+                if len(kept) >= n or len(deep) < depth:  # enough, or all chunks seen
+                    return kept[:n]
         return vector_store.nearest(self.collection, vector, n, where, scope)
 
     def keyword_search(
@@ -306,9 +308,19 @@ class Index:
     def writer_lock(self) -> Iterator[None]:
         """Hold the index's writer lock, or fail at once naming the process that holds it."""
         with recovery.writer_lock(self.dir):
-            yield
+            try:
+                yield
+            finally:
+                self._release_writers()
+
+    def _release_writers(self) -> None:
+        """Let go of the keyword index's writer, so that the next writer may be another
+        process."""
+        if self._keyword is not None:
+            self._keyword.release()
 
     def close(self) -> None:
+        self._release_writers()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

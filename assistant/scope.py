@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-# A scoped vector search first runs unscoped this many times deeper and keeps what the
-# scope allows (Chroma filters slowly); only if that leaves too few does the scoped one run.
-OVERFETCH = 4
+# A scoped vector search first runs unscoped these many times deeper, in turn, and keeps
+# what the scope allows (Chroma filters slowly); only if that leaves too few does the
+# scoped one run.
+OVERFETCH = (2, 4)
 
 
 @dataclass(frozen=True)
