@@ -167,8 +167,11 @@ class Index:
         n: int,
         where: dict[str, Any] | None = None,
         scope: Scope | None = None,
+        spare: int = 0,
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `n` nearest chunks, best first.
+        """(chunk id, cosine similarity) of the `n` nearest chunks, best first, then up to
+        `spare` more of the nearest when they come at no extra cost (Chroma's query costs
+        the same for 40 results as for 80, and a scoped search reads deeper anyway).
 
         `scope` limits the search to a date range and outlets. Chroma's metadata filter
         costs ~20 ms on a few thousand chunks, its search about 1 ms, so the scope is first
@@ -185,8 +188,9 @@ class Index:
                 allowed = catalog.in_scope(self.db, [cid for cid, _ in deep], scope)
                 kept = [(cid, s) for cid, s in deep if cid in allowed]
                 if len(kept) >= n or len(deep) < depth:  # enough, or all chunks seen
-                    return kept[:n]
-        return vector_store.nearest(self.collection, vector, n, where, scope)
+                    return kept[: n + spare]
+            return vector_store.nearest(self.collection, vector, n, where, scope)
+        return vector_store.nearest(self.collection, vector, n + spare, where, scope)
 
     def keyword_search(
         self, query: str, n: int, scope: Scope | None = None

@@ -113,8 +113,10 @@ class Retriever:
         keyword = self.index.keyword_search(words, n, scope)
         by_name = self.index.keyword_search(names, n, scope)
         query = self.embedder.embed_query(question)
-        dense = self.index.dense_search(query, n, scope=scope)
-        dense = [(cid, s) for cid, s in dense if s >= self.policy.dense_floor * dense[0][1]]
+        # The spare nearest chunks are no candidates, but their cosines are known: fewer
+        # passages found by keyword alone then need their vectors read (_similarities).
+        near = self.index.dense_search(query, n, scope=scope, spare=n)
+        dense = [(cid, s) for cid, s in near[:n] if s >= self.policy.dense_floor * near[0][1]]
         by_sentence = self._by_best_sentence(query, [dense, keyword, by_name])
         fused = reciprocal_rank_fusion(
             [dense, keyword, by_name, by_sentence], (1, 1, 1, self.policy.sentence_weight)
@@ -123,7 +125,7 @@ class Retriever:
         stored.update(self.index.successors([cid for cid, _ in fused if cid not in stored]))
         ranked = self._news_order(fused, stored, anchor, window)
         picked = collapse_duplicates(ranked, k, self.policy)
-        similarity = self._similarities(query, dict(dense), [c.id for c, _ in picked])
+        similarity = self._similarities(query, dict(near), [c.id for c, _ in picked])
         passages = [_passage(self._widen(c), similarity[c.id], also) for c, also in picked]
         return SearchResult(passages, query, window)
 

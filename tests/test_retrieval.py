@@ -287,6 +287,13 @@ def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assista
         chromas = vector_store.nearest(index.collection, vector, n, scope=scope)
         assert [cid for cid, _ in ours] == [cid for cid, _ in chromas]
         assert len(ours) == n
+        # Spare results come after the n, and are in the scope too.
+        more = index.dense_search(vector, n, scope=scope, spare=2)
+        assert more[:n] == ours and len(more) <= n + 2
+        deeper = [cid for cid, _ in vector_store.nearest(index.collection, vector, 20, scope=scope)]
+        assert [cid for cid, _ in more] == deeper[: len(more)]
+    everything = index.dense_search(vector, 3, spare=2)
+    assert everything[:3] == index.dense_search(vector, 3) and len(everything) == 5
     # The keyword side filters inside its query: a scope gets the best hits it allows,
     # however deep in the unscoped list they are.
     words = "port money docks quay opened"
