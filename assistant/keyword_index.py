@@ -8,8 +8,9 @@ keyword search went from 1.8 to 0.15 ms (3,782 chunks) and from 13 to 0.25 ms (3
 
 One document per chunk:
 - `chunk`: its id (stored, untokenised: the handle back to the catalog, and for deletes);
-- `words`: the article's title twice, then the chunk's text, stemmed (English). A title
-  word counts twice, as the column weights (2, 1) of FTS5's bm25() did;
+- `words`: the article's title twice, then the chunk's text, lower-cased, folded to ASCII
+  ("São Paulo" is found as "Sao Paulo", as FTS5's remove_diacritics did) and stemmed
+  (English). A title word counts twice, as the column weights (2, 1) of FTS5's bm25() did;
 - `day`: the publication date as YYYYMMDD, 0 when unknown; `source`: the outlet. A
   search's scope (dates, outlets) is a filter inside the same query.
 
@@ -39,9 +40,10 @@ from .scope import Scope
 
 KEYWORD_DIR = "keyword"
 MIN_KEYWORD_SCORE = 1e-3  # BM25 below this is a match on words that are everywhere
-# Tantivy's built-in "en_stem" analyser, rebuilt here so that a question is cut into
-# exactly the terms the index holds, with no query syntax to escape.
-_TOKENIZER = "en_stem"
+# The analyser of the `words` field, registered under this name wherever the index is
+# opened; a question is cut into terms by the same analyser, so there is no query syntax
+# to escape.
+_TOKENIZER = "news_words"
 # Bytes the writer buffers before it flushes a segment: Tantivy's minimum. An ingest
 # commits every write batch (256 chunks, well under it) anyway.
 _WRITER_HEAP = 15_000_000
@@ -72,6 +74,7 @@ def _analyzer() -> Any:
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
         .filter(tantivy.Filter.stemmer("english"))
         .build()
     )
@@ -109,6 +112,7 @@ class KeywordIndex:
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(parents=True)
         index = tantivy.Index(self._schema, path=str(building), reuse=False)
+        index.register_tokenizer(_TOKENIZER, self._analyzer)
         writer = index.writer(_WRITER_HEAP, 1)
         _write(writer, docs, ())
         writer.wait_merging_threads()
@@ -126,6 +130,7 @@ class KeywordIndex:
         with self._lock:
             if self._index is None:
                 self._index = tantivy.Index.open(str(self.folder))
+                self._index.register_tokenizer(_TOKENIZER, self._analyzer)
                 self._index.config_reader("Manual", 0)
             elif seen != self._seen:
                 self._index.reload()

@@ -139,6 +139,27 @@ def test_keyword_search_keeps_to_the_scope_inside_its_query(make_assistant, tmp_
     assert found(Scope(since=date(2024, 5, 5), sources=("Wire", "Daily"))) == {"local"}
 
 
+def test_keyword_search_folds_accents_and_stems(make_assistant, tmp_path: Path):
+    articles = [
+        _article(
+            "fair", "Book fair", "Publishers gathered in São Paulo for the book fair.", "2024-05-02"
+        ),
+        _article("cafe", "Cafe", "A small cafe in Sao Paulo sold coffee and cake.", "2024-05-03"),
+        _article("far", "Trains", "Commuters in Lisbon waited for delayed trains.", "2024-05-04"),
+    ]
+    assistant = make_assistant()
+    assert assistant.ingest([write_jsonl(tmp_path / "sp.jsonl", articles)]).ok
+    index = assistant.index
+
+    def found(words: str) -> set[str]:
+        hits = [cid for cid, _ in index.keyword_search(words, 10)]
+        return {c.article_id for c in index.get_chunks(hits).values()}
+
+    assert found("Sao Paulo") == {"fair", "cafe"}
+    assert found("São Paulo") == {"fair", "cafe"}
+    assert found("publisher gathering cafés") == {"fair", "cafe"}
+
+
 def test_relative_dates_resolve_against_the_anchor():
     anchor = date(2022, 6, 16)
     week = resolve("What did the senate pass this week?", anchor)
