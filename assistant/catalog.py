@@ -294,17 +294,28 @@ def sentence_vectors(
     return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
 
 
-def chunk_sentence_vectors(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, np.ndarray]:
-    """Chunk id -> the unit vectors of its sentences, one row each (float16)."""
+def sentence_matrix(
+    db: sqlite3.Connection, ids: Sequence[str]
+) -> tuple[list[str], list[int], np.ndarray]:
+    """The sentence vectors of these chunks as one matrix (float16, a row per sentence),
+    a chunk's rows together: (the chunks that have any, each one's first row, matrix).
+
+    One matrix rather than an array per chunk: the caller scores every sentence in one
+    product, and a candidate list's ~450 rows are read and joined once.
+    """
     sql = """SELECT c.id, sv.vector FROM sentence_vectors sv
-             JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks})"""
-    rows: dict[str, list[bytes]] = {}
-    for cid, blob in rows_for_ids(db, sql, ids):
-        rows.setdefault(cid, []).append(blob)
-    return {
-        cid: np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(blobs), -1)
-        for cid, blobs in rows.items()
-    }
+             JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks}) ORDER BY sv.chunk"""
+    rows = list(rows_for_ids(db, sql, ids))
+    if not rows:
+        return [], [], np.empty((0, 0), dtype=np.float16)
+    chunks: list[str] = []
+    starts: list[int] = []
+    for i, (cid, _) in enumerate(rows):
+        if not chunks or cid != chunks[-1]:
+            chunks.append(cid)
+            starts.append(i)
+    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float16)
+    return chunks, starts, matrix.reshape(len(rows), -1)
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -209,8 +209,8 @@ class Index:
     def sentence_vectors(self, article_id: str, start: int, end: int) -> dict[Span, np.ndarray]:
         return catalog.sentence_vectors(self.db, article_id, start, end)
 
-    def chunk_sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        return catalog.chunk_sentence_vectors(self.db, ids)
+    def sentence_matrix(self, ids: Sequence[str]) -> tuple[list[str], list[int], np.ndarray]:
+        return catalog.sentence_matrix(self.db, ids)
 
     def newest_published(self) -> date | None:
         return catalog.newest_published(self.db)

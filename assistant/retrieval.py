@@ -137,15 +137,13 @@ class Retriever:
     ) -> list[tuple[str, float]]:
         """The candidates of all rankings, ordered by their best sentence's cosine."""
         ids = list(dict.fromkeys(cid for ranking in rankings for cid, _ in ranking))
-        sentences = {c: m for c, m in self.index.chunk_sentence_vectors(ids).items() if len(m)}
-        if not sentences:
+        chunks, starts, matrix = self.index.sentence_matrix(ids)
+        if not chunks:
             return []
-        # One product over all sentences (float16 products are slow in numpy), then the
-        # best per chunk.
-        similarity = np.concatenate(list(sentences.values())).astype(np.float32) @ query
-        starts = np.cumsum([0, *[len(m) for m in sentences.values()]][:-1])
-        best = np.maximum.reduceat(similarity, starts)
-        return sorted(zip(sentences, best.tolist(), strict=True), key=lambda cs: -cs[1])
+        # One product over all sentences (in float32: float16 products are slow in numpy),
+        # then the best per chunk.
+        best = np.maximum.reduceat(matrix.astype(np.float32) @ query, starts)
+        return sorted(zip(chunks, best.tolist(), strict=True), key=lambda cs: -cs[1])
 
     def _news_order(
         self,

@@ -160,6 +160,21 @@ def test_keyword_search_folds_accents_and_stems(make_assistant, tmp_path: Path):
     assert found("publisher gathering cafés") == {"fair", "cafe"}
 
 
+def test_sentence_matrix_holds_each_chunks_sentences_together(make_assistant, tmp_path: Path):
+    assistant = make_assistant()
+    assert assistant.ingest([write_jsonl(tmp_path / "news.jsonl", [*PORT, NAMED])]).ok
+    index = assistant.index
+    stored = index.get_chunks([r[0] for r in index.db.execute("SELECT id FROM chunks")])
+    ids = sorted(stored)[:4]
+    chunks, starts, matrix = index.sentence_matrix([*ids, "not-a-chunk"])
+    assert sorted(chunks) == ids and starts[0] == 0 and starts == sorted(starts)
+    for cid, first, end in zip(chunks, starts, [*starts[1:], len(matrix)], strict=True):
+        c = stored[cid]
+        own = index.sentence_vectors(c.article_id, c.start, c.end)  # (span) -> vector
+        assert end - first == len(own) > 0
+        assert {tuple(v) for v in own.values()} == {tuple(v) for v in matrix[first:end]}
+
+
 def test_relative_dates_resolve_against_the_anchor():
     anchor = date(2022, 6, 16)
     week = resolve("What did the senate pass this week?", anchor)
