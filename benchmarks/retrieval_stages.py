@@ -7,7 +7,7 @@ On the evaluation index of the corpus (default: the dev corpus-small, built and 
 its own, one after the other in one process, with the inputs the search would give it:
 
   embed          the question through the model (no cache);
-  dense          Chroma's nearest chunks, as deep as the fusion asks for (and the scope);
+  dense          Chroma's nearest chunks, as deep as the search asks for (and the scope);
   keyword        Tantivy BM25 over the question's content words;
   names          Tantivy BM25 over the question's names alone;
   best sentence  the candidates' stored sentence vectors read and scored;
@@ -51,7 +51,7 @@ def main() -> None:
     vectors = {q.id: embedder.embed([q.question])[0] for q in questions}
 
     def dense(q: Question) -> list[tuple[str, float]]:
-        return index.dense_search(vectors[q.id], n, scope=_scope(filters(q)))
+        return index.dense_search(vectors[q.id], n, scope=_scope(filters(q)), spare=n)
 
     def keyword(q: Question) -> list[tuple[str, float]]:
         return index.keyword_search(keyword_queries(q.question)[0], n, _scope(filters(q)))
