@@ -165,9 +165,8 @@ class KeywordIndex:
                 for t in terms
             ]
         )
-        query_ = _scoped(self._schema, words, scope)
         searcher = self.index.searcher()
-        hits = searcher.search(query_, n, count=False).hits
+        hits = searcher.search(_scoped(self._schema, words, scope), n, count=False).hits
         # A word found in nearly every chunk scores ~0: its hits come back in storage
         # order, which says nothing, and in a fusion of rankings would vote like a real one.
         return [
