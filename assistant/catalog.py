@@ -2,8 +2,8 @@
 
 The catalog is the source of truth for what is indexed: each article's version and
 metadata, its chunks' spans and text, each chunk's sentence vectors (float16), and the
-digests of files read without error. A chunk id that
-the catalog does not list is not indexed, whatever Chroma holds.
+digests of files read without error. A chunk id that the catalog does not list is not
+indexed, whatever Chroma or the keyword index holds.
 
 Every function takes the connection to use (the index keeps one per thread).
 

@@ -5,8 +5,9 @@ or its new ones, never a mix, and a crash leaves the catalog as it was before or
 Both return the ids of the chunks they dropped, whose vectors and keyword documents the
 caller then deletes.
 
-Not here: the vectors themselves (vector_store.py), or the order of writes between the
-two stores that keeps a crash harmless (index.py).
+Not here: the vectors and keyword documents themselves (vector_store.py,
+keyword_index.py), or the order of writes between the stores that keeps a crash harmless
+(index.py).
 """
 
 from __future__ import annotations
