@@ -161,18 +161,22 @@ def test_keyword_search_folds_accents_and_stems(make_assistant, tmp_path: Path):
 
 
 def test_sentence_matrix_holds_each_chunks_sentences_together(make_assistant, tmp_path: Path):
+    week = _article("week", "Port finances, the week", " ".join(PORT_LINES), "2024-03-20")
     assistant = make_assistant()
-    assert assistant.ingest([write_jsonl(tmp_path / "news.jsonl", [*PORT, NAMED])]).ok
+    assert assistant.ingest([write_jsonl(tmp_path / "news.jsonl", [*PORT, NAMED, week])]).ok
     index = assistant.index
     stored = index.get_chunks([r[0] for r in index.db.execute("SELECT id FROM chunks")])
-    ids = sorted(stored)[:4]
+    ids = sorted(stored)
     chunks, starts, matrix = index.sentence_matrix([*ids, "not-a-chunk"])
     assert sorted(chunks) == ids and starts[0] == 0 and starts == sorted(starts)
+    sizes = []
     for cid, first, end in zip(chunks, starts, [*starts[1:], len(matrix)], strict=True):
         c = stored[cid]
         own = index.sentence_vectors(c.article_id, c.start, c.end)  # (span) -> vector
         assert end - first == len(own) > 0
         assert {tuple(v) for v in own.values()} == {tuple(v) for v in matrix[first:end]}
+        sizes.append(end - first)
+    assert max(sizes) > 1, "a chunk of several sentences is among them"
 
 
 def test_relative_dates_resolve_against_the_anchor():
@@ -330,6 +334,7 @@ def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assista
         assert [cid for cid, _ in more] == deeper[: len(more)]
     everything = index.dense_search(vector, 3, spare=2)
     assert everything[:3] == index.dense_search(vector, 3) and len(everything) == 5
+    assert len(index.dense_search(vector, 2, scope=Scope(sources=("Daily",)), spare=2)) == 4
     # The keyword side filters inside its query: a scope gets the best hits it allows,
     # however deep in the unscoped list they are.
     words = "port money docks quay opened"
