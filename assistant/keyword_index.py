@@ -36,7 +36,7 @@ from typing import Any
 
 import tantivy
 
-from .scope import Scope
+from .scope import Scope, day_number
 
 KEYWORD_DIR = "keyword"
 MIN_KEYWORD_SCORE = 1e-3  # BM25 below this is a match on words that are everywhere
@@ -78,10 +78,6 @@ def _analyzer() -> Any:
         .filter(tantivy.Filter.stemmer("english"))
         .build()
     )
-
-
-def _day(published: date | None) -> int:
-    return int(published.strftime("%Y%m%d")) if published else 0
 
 
 class KeywordIndex:
@@ -199,8 +195,8 @@ def _scoped(schema: Any, words: Any, scope: Scope | None) -> Any:
             schema,
             "day",
             tantivy.FieldType.Integer,
-            _day(scope.since) if scope.since else 1,
-            _day(scope.until) if scope.until else None,
+            day_number(scope.since) if scope.since else 1,
+            day_number(scope.until) if scope.until else None,
         )
         clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(days, 0.0)))
     if scope.sources:
@@ -220,7 +216,7 @@ def _write(writer: Any, docs: Iterable[KeywordDoc], delete: Iterable[str]) -> No
             doc = tantivy.Document()
             doc.add_text("chunk", d.chunk_id)
             doc.add_text("words", f"{d.title}\n{d.title}\n{d.text}")
-            doc.add_integer("day", _day(d.published))
+            doc.add_integer("day", day_number(d.published) if d.published else 0)
             if d.source:
                 doc.add_text("source", d.source)
             writer.add_document(doc)

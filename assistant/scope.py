@@ -32,15 +32,21 @@ class Scope:
     sources: tuple[str, ...] = ()
 
 
+def day_number(day: date) -> int:
+    """A date as the integer YYYYMMDD: how both stores compare publication dates (Chroma
+    compares numbers, not strings; the keyword index filters on an integer field)."""
+    return int(day.strftime("%Y%m%d"))
+
+
 def chroma_where(scope: Scope | None) -> dict[str, Any] | None:
     """The scope as a Chroma metadata filter, or None when it allows everything."""
     if scope is None:
         return None
     clauses: list[dict[str, Any]] = []
     if scope.since:
-        clauses.append({"published_int": {"$gte": int(scope.since.strftime("%Y%m%d"))}})
+        clauses.append({"published_int": {"$gte": day_number(scope.since)}})
     if scope.until:
-        clauses.append({"published_int": {"$lte": int(scope.until.strftime("%Y%m%d"))}})
+        clauses.append({"published_int": {"$lte": day_number(scope.until)}})
     if scope.sources:
         clauses.append({"source": {"$in": list(scope.sources)}})
     if not clauses:

@@ -20,7 +20,7 @@ import numpy as np
 from .errors import IndexError_
 from .offline import go_offline
 from .schema import Article, Chunk
-from .scope import Scope, chroma_where
+from .scope import Scope, chroma_where, day_number
 
 COLLECTION = "news_chunks"
 
@@ -97,8 +97,7 @@ def chroma_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
         meta["source"] = article.source
     if article.published:
         meta["published"] = article.published.isoformat()
-        # Chroma compares numbers, not strings: YYYYMMDD as an int makes date ranges work.
-        meta["published_int"] = int(article.published.strftime("%Y%m%d"))
+        meta["published_int"] = day_number(article.published)  # for date ranges
     if article.url:
         meta["url"] = article.url
     return meta
