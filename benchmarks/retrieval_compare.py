@@ -140,20 +140,22 @@ def main() -> None:
         ps = ours.retriever.retrieve(q.question, k, filters)
         return [p.article_id for p in ps], "\n".join(f"{p.title}\n{p.text}" for p in ps)
 
+    def bare_hit(ids: list[str]) -> Hit:
+        chunks = [c for i in ids if (c := ours.index.get_chunks([i]).get(i))]
+        return [c.article_id for c in chunks], "\n".join(f"{c.title}\n{c.text}" for c in chunks)
+
     def bare(q: Question) -> Hit:
         # embed(), not embed_query(): the latter would reuse the vector `ours` just made.
         vector = ours.embedder.embed([q.question])[0]
-        ids = [i for i, _ in ours.index.dense_search(vector, k)]
-        chunks = [c for i in ids if (c := ours.index.get_chunks([i]).get(i))]
-        return [c.article_id for c in chunks], "\n".join(f"{c.title}\n{c.text}" for c in chunks)
+        return bare_hit([i for i, _ in ours.index.dense_search(vector, k)])
 
     def bare_dated(q: Question) -> Hit:
         # The bare search that honours the question's date: Chroma's own metadata filter.
         vector = ours.embedder.embed([q.question])[0]
         scope = Scope(until=q.date) if q.date else None
-        ids = [i for i, _ in vector_store.nearest(ours.index.collection, vector, k, scope=scope)]
-        chunks = [c for i in ids if (c := ours.index.get_chunks([i]).get(i))]
-        return [c.article_id for c in chunks], "\n".join(f"{c.title}\n{c.text}" for c in chunks)
+        return bare_hit(
+            [i for i, _ in vector_store.nearest(ours.index.collection, vector, k, scope=scope)]
+        )
 
     pipelines = {"tutorial": tutorial, "ours": hybrid, "bare chroma": bare}
     if as_of:
