@@ -115,7 +115,6 @@ def _sentence_rows(assistant: Assistant, article_id: str | None = None) -> int:
 
 
 def test_ingest_stores_sentence_vectors_and_deletes_them_with_the_article(make_assistant, tmp_path):
-
     assistant = make_assistant()
     write(tmp_path / "a.md", "# Alpha\n\nAlpha Corp was founded in 1999. It makes widgets.\n")
     write(tmp_path / "b.md", "# Beta\n\nBeta Ltd sells gadgets in Spain. Its founder is Ann Lee.\n")
