@@ -6,10 +6,10 @@ progressively, with [n] markers that scroll to their source cards and a timeline
 sources span several dates), a settings panel (answerer, filters, k), an upload panel and
 an index panel. What each event does lives in `assistant/`:
 
-    ui_chat.py    a message and the settings -> the reply, errors as friendly replies
-    ui_render.py  an Answer -> the message's HTML, with every piece of article text escaped
-    ui_index.py   the upload and index panels: add files, re-sync corpus/, summarize
-    ui_style.py   the CSS and the script for [n] clicks
+    ui/chat.py         a message and the settings -> the reply, errors as friendly replies
+    ui/render.py       an Answer -> the message's HTML, every piece of article text escaped
+    ui/index_panel.py  the upload and index panels: add files, re-sync corpus/, summarize
+    ui/style.py        the CSS and the script for [n] clicks
 
 Safety: article text is escaped before it is put in a message, and the Chatbot sanitizes
 HTML on top of that, so an article cannot inject markup. Gradio is imported lazily, its
@@ -19,7 +19,8 @@ server (local fonts, no CDN).
 What it does not do: answer by itself (the Assistant does), keep chats on the server, or
 stream tokens from an LLM itself (it shows what `Assistant.ask_stream` yields).
 
-Run it: `python ui.py [--index DIR] [--host H] [--port P]`, or `assistant serve`. Set
+Run it: `python ui.py [--index DIR] [--host H] [--port P] [--llm NAME]`, or `assistant
+serve` (the same options). Set
 `ASSISTANT_UI_AUTH=user:password` to require a login.
 """
 
@@ -32,12 +33,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant import Assistant, AssistantError, Settings
+from assistant import Assistant, AssistantError
+from assistant.cli.main import add_serve_arguments, make_assistant
 from assistant.errors import SettingsError
 from assistant.offline import go_offline
-from assistant.ui_chat import ChatHandler, answerer_names
-from assistant.ui_index import add_files, index_summary, outlet_names, resync_corpus
-from assistant.ui_style import CSS, HEAD
+from assistant.ui.chat import ChatHandler, answerer_names
+from assistant.ui.index_panel import add_files, index_summary, outlet_names, resync_corpus
+from assistant.ui.style import CSS, HEAD
 
 TITLE = "News Assistant"
 UPLOAD_TYPES = [".txt", ".md", ".html", ".json", ".jsonl"]
@@ -259,12 +261,10 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> No
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The News Assistant chat in the browser.")
-    parser.add_argument("--index", metavar="DIR", help="index folder")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
-    parser.add_argument("--port", type=int, default=7860, help="port")
+    add_serve_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        serve(Assistant(Settings.from_env(index_dir=args.index)), args.host, args.port)
+        serve(make_assistant(args), args.host, args.port)
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

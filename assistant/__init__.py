@@ -11,12 +11,23 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .config import Settings
+from .config import VERSION, Settings
 from .core import Assistant
 from .errors import AssistantError
 from .schema import Answer, Citation, Filters
 
-__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "Filters", "Settings", "ask"]
+__version__ = VERSION
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "Filters",
+    "Settings",
+    "__version__",
+    "ask",
+]
 
 
 @lru_cache(maxsize=1)

@@ -10,11 +10,16 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError
 
+try:
+    VERSION = version("news-assistant")
+except PackageNotFoundError:  # a source tree that was never installed
+    VERSION = "0.0.0+unknown"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"

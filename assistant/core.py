@@ -1,34 +1,41 @@
-"""`Assistant`: wires settings, index, retrieval and answering into one object.
+"""`Assistant`: wires settings, index, retrieval and answering; one path for every question.
 
-Everything heavy (the model, the Chroma client) is created on first use and owned by the
-Assistant, so building one is instant and nothing loads at import time. The retrieval
-chain is a LangChain runnable: the `NewsRetriever` feeds the answerer.
+Every entry point (`ask`, `ask_stream`, the CLI, the UI, `assistant eval`) runs the same
+pipeline: the question is cleaned and made standalone (follow-up rewriting, whenever
+history is given), searched once (`Retriever.search`, which embeds it once and hands its
+vector on), and answered by the configured answerer, whose stream ends in the Answer.
+
+The heavy parts (the model, the stores, the answerer) are created on first use, once,
+under a lock, and owned by the Assistant; any of them can be passed in instead (a fake
+embedder in tests, a shared index). Building an Assistant is instant and nothing loads at
+import time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from langchain_core.documents import Document
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answering import Answerer, make_answerer
-from .chunking import Chunker
+from .answer.base import Answerer, StreamItem
+from .answer.followup import standalone_question
+from .answer.registry import make_answerer
 from .config import Settings, default_index_dir
-from .embeddings import Embedder
+from .embedding import Embedder
 from .errors import AssistantError, IndexError_
 from .index import Index, IndexStats
-from .ingest import Ingestor, IngestReport, Progress
+from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
-from .schema import Answer, Filters, Passage
-from .sources import parse_date
-from .verify import Checked
+from .schema import Answer, Filters
 
 log = logging.getLogger("assistant")
+_T = TypeVar("_T")
 
 
 class Assistant:
@@ -37,67 +44,91 @@ class Assistant:
     >>> assistant = Assistant(index_dir="/tmp/news-index")
     >>> assistant.ingest(["corpus/"])
     >>> print(assistant.ask("Who founded Mistral?"))
+
+    `embedder`, `index` and `answerer` replace the parts the settings would build;
+    `chunking` changes how articles are cut (the evaluation's cache key includes it).
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
+        embedder: Embedder | None = None,
+        index: Index | None = None,
         answerer: Answerer | None = None,
+        chunking: ChunkingPolicy | None = None,
         auto_ingest: bool | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = (settings or Settings.from_env()).replace(**overrides)
-        self._answerer = answerer
+        self._parts: dict[str, Any] = {"embedder": embedder, "index": index, "answerer": answerer}
+        self._parts_lock = threading.RLock()
+        self.chunking = chunking or ChunkingPolicy()
         # Only the default index fills itself from the bundled corpus; an index the user
         # named stays exactly as the user built it.
         self.auto_ingest = (
             self.settings.index_dir == default_index_dir() if auto_ingest is None else auto_ingest
         )
 
-    @cached_property
+    # -- the parts, each built once, on first use ---------------------------------------
+
+    def _part(self, name: str, build: Callable[[], _T]) -> _T:
+        part = self._parts.get(name)
+        if part is None:
+            with self._parts_lock:  # answers come from several threads at once (Gradio)
+                part = self._parts.get(name)
+                if part is None:
+                    part = self._parts[name] = build()
+        return part
+
+    @property
     def embedder(self) -> Embedder:
-        return Embedder(
-            self.settings.embedding_model,
-            self.settings.batch_size,
-            backend=self.settings.embedding_backend,
+        s = self.settings
+        return self._part(
+            "embedder", lambda: Embedder(s.embedding_model, s.batch_size, s.embedding_backend)
         )
 
-    @cached_property
+    @property
     def index(self) -> Index:
-        return Index(
-            self.settings.index_dir, self.settings.chroma_url, self.settings.embedding_model
-        )
+        s = self.settings
+        return self._part("index", lambda: Index(s.index_dir, s.chroma_url, s.embedding_model))
 
-    @cached_property
+    @property
     def chunker(self) -> Chunker:
-        return Chunker(self.embedder.tokenizer, self.embedder.max_tokens)
-
-    @cached_property
-    def retriever(self) -> Retriever:
-        return Retriever(self.index, self.embedder)
-
-    @cached_property
-    def answerer(self) -> Answerer:
-        return self._answerer or make_answerer(
-            self.settings.llm, self.embedder, self.settings, self.index.sentence_vectors
+        return self._part(
+            "chunker",
+            lambda: Chunker(self.embedder.tokenizer, self.embedder.max_tokens, self.chunking),
         )
 
-    def as_retriever(self, k: int | None = None, filters: Filters | None = None) -> NewsRetriever:
-        """This index as a LangChain retriever, for use in other chains."""
-        return NewsRetriever(retriever=self.retriever, k=k or self.settings.k, filters=filters)
+    @property
+    def retriever(self) -> Retriever:
+        return self._part("retriever", lambda: Retriever(self.index, self.embedder))
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._part(
+            "answerer",
+            lambda: make_answerer(
+                self.settings.llm, self.embedder, self.settings, self.index.sentence_vectors
+            ),
+        )
+
+    # -- LangChain ------------------------------------------------------------------------
+
+    def as_retriever(
+        self,
+        search_kwargs: dict[str, Any] | None = None,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> NewsRetriever:
+        """This index as a LangChain retriever: `as_retriever(search_kwargs={"k": 2})`."""
+        defaults = {"k": k or self.settings.k, "filters": filters, **(search_kwargs or {})}
+        return NewsRetriever(retriever=self.retriever, search_kwargs=defaults)
 
     def chain(self, k: int | None = None, filters: Filters | None = None) -> Runnable[str, Answer]:
-        """question -> Answer, as a LangChain runnable: the retriever feeds the answerer."""
-        gather = RunnableParallel(
-            question=RunnablePassthrough(), documents=self.as_retriever(k, filters)
-        )
-        return gather | RunnableLambda(self._answer_documents)
-
-    def _answer_documents(self, inputs: dict[str, Any]) -> Answer:
-        passages = [_document_to_passage(d) for d in inputs["documents"]]
-        query_vector = self.embedder.embed_query(inputs["question"])
-        return self.answerer.answer(inputs["question"], passages, query_vector)
+        """question -> Answer as a LangChain runnable, for composing with other chains."""
+        return RunnableLambda(lambda question: self.ask(question, k, filters=filters))
 
     # -- the public verbs ------------------------------------------------------------
 
@@ -139,7 +170,13 @@ class Assistant:
         `filters` limits the articles drawn on; `history` holds the earlier questions of a
         conversation, so that a follow-up ("when did it launch?") can be understood.
         """
-        return self.chain(k, filters).invoke(self._standalone(question, history))
+        final = None
+        for item in self.ask_stream(question, k, filters=filters, history=history):
+            if isinstance(item, Answer):
+                final = item
+        if final is None:
+            raise AssistantError("the answerer finished without an answer")
+        return final
 
     def ask_stream(
         self,
@@ -148,33 +185,33 @@ class Assistant:
         *,
         filters: Filters | None = None,
         history: Sequence[str] = (),
-    ) -> Iterator[str | Checked | Answer]:
+    ) -> Iterator[StreamItem]:
         """Like `ask`, streamed: text deltas as the model writes them, a `Checked` as each
         sentence is verified, and last the verified Answer (the only item it must yield).
 
         The extractive answerer, which writes nothing, yields its text then its Answer.
+        The Answer carries the passages it was answered from (`Answer.passages`).
         """
-        standalone = self._standalone(question, history)
-        documents = self.as_retriever(k, filters).invoke(standalone)
-        passages = [_document_to_passage(d) for d in documents]
-        query_vector = self.embedder.embed_query(standalone)
-        stream = getattr(self.answerer, "stream", None)
-        if stream is None:
-            answer = self.answerer.answer(standalone, passages, query_vector)
-            yield answer.text
-            yield answer
-            return
-        yield from stream(standalone, passages, query_vector)
+        standalone = self.standalone(question, history)
+        found = self.retriever.search(standalone, k or self.settings.k, filters)
+        for item in self.answerer.stream(standalone, found.passages, found.query_vector):
+            if isinstance(item, Answer):
+                item = dataclasses.replace(item, passages=tuple(found.passages))
+            yield item
 
-    def _standalone(self, question: str, history: Sequence[str]) -> str:
+    def standalone(self, question: str, history: Sequence[str] = ()) -> str:
         """The question, cleaned, checked and made standalone (a model rewrites if there is one)."""
-        from .chat import standalone_question
-
         question = " ".join(question.split())
         if not question:
             raise AssistantError("the question is empty: ask something about the news")
         self.ready()
-        return standalone_question(question, history, getattr(self.answerer, "rewrite", None))
+        answerer = self.answerer
+        rewrite = answerer.rewrite if answerer.can_rewrite else None
+        return standalone_question(question, history, rewrite)
+
+    def conversation(self) -> Conversation:
+        """A new conversation over this index: follow-ups understood from earlier turns."""
+        return Conversation(self)
 
     def stats(self) -> IndexStats:
         return self.index.stats()
@@ -197,18 +234,21 @@ class Assistant:
         )
 
 
-def _document_to_passage(doc: Document) -> Passage:
-    m = doc.metadata
-    return Passage(
-        chunk_id=m["chunk_id"],
-        article_id=m["article_id"],
-        text=doc.page_content,
-        start=m["start"],
-        end=m["end"],
-        title=m["title"],
-        score=m["score"],
-        source=m.get("source"),
-        published=parse_date(m.get("published")),
-        url=m.get("url"),
-        also_reported_by=tuple(m.get("also_reported_by") or ()),
-    )
+@dataclass
+class Conversation:
+    """Per-session history over one Assistant: the standalone form of each question."""
+
+    assistant: Assistant
+    questions: list[str] = field(default_factory=list)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        answer = self.assistant.ask(question, k=k, history=self.questions)
+        self.questions.append(answer.question)
+        return answer
+
+    def ask_stream(self, question: str, k: int | None = None) -> Iterator[StreamItem]:
+        """`Assistant.ask_stream` within this conversation."""
+        for item in self.assistant.ask_stream(question, k=k, history=self.questions):
+            if isinstance(item, Answer):
+                self.questions.append(item.question)
+            yield item

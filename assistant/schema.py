@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from .text.markdown import escape_markdown, escape_markdown_keep_markers, safe_url
+
 
 @dataclass(frozen=True)
 class Article:
@@ -78,15 +80,6 @@ class Filters:
     until: date | None = None
     sources: tuple[str, ...] = ()
 
-    def admits(self, published: date | None, source: str | None) -> bool:
-        """Whether an article with this date and outlet passes the filters."""
-        latest = min((d for d in (self.as_of, self.until) if d), default=None)
-        if latest and (published is None or published > latest):
-            return False
-        if self.since and (published is None or published < self.since):
-            return False
-        return not self.sources or (source or "") in self.sources
-
 
 @dataclass(frozen=True)
 class Citation:
@@ -121,6 +114,14 @@ class Citation:
             context=passage.text,
             context_start=passage.start,
         )
+
+    def source_line(self) -> str:
+        """`Title — Outlet, 2024-02-26` in Markdown, escaped, linked when the URL is safe."""
+        title = escape_markdown(self.title)
+        head = f"[{title}](<{self.url}>)" if self.url and safe_url(self.url) else title
+        date = self.published.isoformat() if self.published else ""
+        details = ", ".join(x for x in (escape_markdown(self.source or ""), date) if x)
+        return f"{head} — {details}" if details else head
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -159,17 +160,43 @@ class Answer:
     answered: bool = True
     sentences: tuple[Sentence, ...] = field(default_factory=tuple)
     related: tuple[Passage, ...] = ()
+    # The passages the answer was drawn from, in rank order (not part of its JSON).
+    passages: tuple[Passage, ...] = ()
+    # The span that answers (a name, a place, a date, a number), when one is well supported.
+    short_answer: str | None = None
 
     def __str__(self) -> str:
-        from .citations import render_markdown
+        return self.markdown()
 
-        return render_markdown(self)
+    def markdown(self) -> str:
+        """The answer text, then its numbered sources (or the closest articles), escaped."""
+        return "\n".join([escape_markdown_keep_markers(self.text), *self._source_lines()])
+
+    def sources_markdown(self) -> str:
+        """Only the numbered sources (or closest articles), for after a streamed answer."""
+        return "\n".join(self._source_lines()).strip("\n")
+
+    def _source_lines(self) -> list[str]:
+        lines: list[str] = []
+        if self.citations:
+            lines += ["", "**Sources**", ""]
+            for c in self.citations:
+                quote = escape_markdown(" ".join(c.passage.split()))
+                lines.append(f"[{c.n}] {c.source_line()}  \n> {quote}")
+        elif self.related:
+            lines += ["", "**Closest articles**", ""]
+            for p in self.related:
+                date = f", {p.published.isoformat()}" if p.published else ""
+                outlet = escape_markdown(p.source or "")
+                lines.append(f"- {escape_markdown(p.title)} — {outlet}{date}")
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `assistant ask --json`."""
         return {
             "question": self.question,
             "answer": self.text,
+            "short_answer": self.short_answer,
             "answered": self.answered,
             "citations": [c.to_json() for c in self.citations],
             "sentences": [

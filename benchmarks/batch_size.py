@@ -20,7 +20,7 @@ from common import child, emit, our_texts, peak_mb, subset, table
 
 
 def run_child(size: int, backend: str, chunks: int, repeat: int) -> None:
-    from assistant.chunking import sentence_spans
+    from assistant.text.sentences import sentence_spans
 
     # ~17 chunks an article: the first chunks // 8 articles hold enough of them.
     embedder, _, texts = our_texts(subset(max(1, chunks // 8)), backend, size)

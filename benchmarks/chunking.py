@@ -45,8 +45,8 @@ def parse(spec: str) -> tuple[int, int, int]:
 
 
 def measure(corpus: Path, spec: str, widen: int | None) -> dict[str, object]:
-    from assistant.chunking import ChunkingPolicy
     from assistant.evaluation import eval_assistant, evaluate, load_questions
+    from assistant.ingest import ChunkingPolicy
     from assistant.schema import Filters
 
     chunk, overlap, title = parse(spec)

@@ -45,8 +45,8 @@ def our_texts(
 ) -> tuple[Any, int, list[str]]:
     """An Embedder, the number of articles in `corpus`, and the exact texts our ingest
     embeds for them (title and chunk), chunked with our chunker (not timed)."""
-    from assistant.chunking import Chunker
-    from assistant.embeddings import Embedder
+    from assistant.embedding import Embedder
+    from assistant.ingest import Chunker
     from assistant.sources import read_file
 
     embedder = Embedder(backend=backend)

@@ -72,7 +72,7 @@ def run_tutorial(corpus: Path) -> None:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.embeddings import resolve_model_path
+    from assistant.embedding.base import resolve_model_path
     from assistant.sources import read_file
 
     docs = [

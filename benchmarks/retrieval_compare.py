@@ -24,8 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant import vector_store
-from assistant.embeddings import resolve_model_path
+from assistant.embedding.base import resolve_model_path
 from assistant.evaluation import (
     Question,
     _file_hash,
@@ -35,8 +34,9 @@ from assistant.evaluation import (
     load_questions,
     percentile,
 )
+from assistant.index import vector_store
+from assistant.index.scope import Scope
 from assistant.schema import Filters
-from assistant.scope import Scope
 
 # PyTorch's OpenMP threads spin after each call by default, stealing the cores from
 # whichever pipeline runs next; the tutorial's threads must sleep instead.

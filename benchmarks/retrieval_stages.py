@@ -29,7 +29,8 @@ from collections.abc import Callable
 from common import DEV, DEV_QUESTIONS, table
 
 from assistant.evaluation import Question, eval_assistant, load_questions
-from assistant.retrieval import _scope, keyword_queries
+from assistant.retrieval.queries import keyword_queries
+from assistant.retrieval.search import _scope
 from assistant.schema import Filters
 
 

@@ -330,12 +330,13 @@ class Scale:
 
     def __init__(self, scale: int, folder: Path, backend: str, embedder: Any) -> None:
         from assistant import Assistant
-        from assistant.answering import content_words
+        from assistant.text.words import content_words
 
         self.scale, self.folder = scale, folder
-        self.assistant = Assistant(index_dir=folder, auto_ingest=False, embedding_backend=backend)
-        if embedder is not None:  # one model for every scale: the same vectors, less memory
-            self.assistant.embedder = embedder
+        # One model for every scale (when given): the same vectors, less memory.
+        self.assistant = Assistant(
+            index_dir=folder, auto_ingest=False, embedding_backend=backend, embedder=embedder
+        )
         self.embedder = self.assistant.embedder
         index = self.assistant.index
         self.measures = {

@@ -38,9 +38,8 @@ def make_assistant(tmp_path: Path, shared_embedder):  # type: ignore[no-untyped-
     """A factory of Assistants on a fresh, empty index in this test's temp folder."""
 
     def make(name: str = "index", **overrides) -> Assistant:  # type: ignore[no-untyped-def]
-        assistant = Assistant(index_dir=tmp_path / name, auto_ingest=False, **overrides)
-        assistant.embedder = shared_embedder
-        return assistant
+        overrides.setdefault("embedder", shared_embedder)
+        return Assistant(index_dir=tmp_path / name, auto_ingest=False, **overrides)
 
     return make
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import assistant.answering as answering
+import assistant.answer.extractive as answering
 from assistant import Answer, Assistant
-from assistant.answering import ExtractiveAnswerer
-from assistant.core import _document_to_passage as _to_passage
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.retrieval.langchain import document_to_passage as _to_passage
 from assistant.schema import Passage
 from tests.conftest import write, write_jsonl
 
@@ -149,7 +149,7 @@ def test_stored_sentences_need_no_model_call(corpus_assistant: Assistant):
 
 
 def test_stored_spans_are_the_chunks_sentences_in_article_offsets(corpus_assistant: Assistant):
-    from assistant.chunking import sentence_spans
+    from assistant.text.sentences import sentence_spans
 
     db = corpus_assistant.index.db
     for article_id, start, end, text in db.execute(

@@ -77,8 +77,7 @@ def _wait_for_http(url: str, timeout: float = 60.0) -> None:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("ui")
-    assistant = Assistant(index_dir=root / "index", auto_ingest=False)
-    assistant.embedder = shared_embedder
+    assistant = Assistant(index_dir=root / "index", auto_ingest=False, embedder=shared_embedder)
     hostile = write(root / "hostile" / "comet.md", XSS_ARTICLE)
     report = assistant.ingest([BUNDLED_CORPUS, hostile])
     assert report.ok, report.failed

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.chunking import Chunker, ChunkingPolicy, sentence_spans
+from assistant.ingest import Chunker, ChunkingPolicy
 from assistant.schema import Article
+from assistant.text.sentences import sentence_spans
 
 
 def test_sentence_spans_are_exact():

@@ -76,7 +76,7 @@ def test_console_script_answers_the_headline_question(corpus_assistant, tmp_path
 
 
 def test_chat_rewrites_a_follow_up(corpus_assistant, monkeypatch, capsys):
-    from assistant.chat import Conversation
+    from assistant.core import Conversation
 
     conversation = Conversation(corpus_assistant)
     conversation.ask("When was Mistral 7B released?")

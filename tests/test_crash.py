@@ -46,8 +46,7 @@ def ingest(folder: Path, index: Path, crash_at: str | None = None) -> subprocess
 
 def resume(news: Path, index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     """The re-run, in this process (first open of `index` here, so no stale Chroma cache)."""
-    assistant = Assistant(index_dir=index, auto_ingest=False)
-    assistant.embedder = embedder
+    assistant = Assistant(index_dir=index, auto_ingest=False, embedder=embedder)
     report = assistant.ingest([news])
     assert report.ok, report.failed
     assistant.index.close()

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.chunking import Chunker
 from assistant.config import BUNDLED_CORPUS
-from assistant.embeddings import Embedder
+from assistant.embedding import Embedder
+from assistant.embedding.onnx import _model_key
 from assistant.errors import BackendError, SettingsError
-from assistant.onnx_model import _model_key
+from assistant.ingest import Chunker
 from assistant.sources import read_file
 
 TEXTS = [
@@ -105,7 +105,7 @@ def test_batch_sizes_are_settings_and_must_be_positive():
 
 def test_sentence_vectors_do_not_depend_on_how_texts_are_sliced(shared_embedder, monkeypatch):
     """embed_spans pools token vectors a slice at a time; the slice must not show."""
-    import assistant.embeddings as embeddings
+    import assistant.embedding.embedder as embeddings
 
     texts = [
         "The central bank raised interest rates. Mortgage costs will climb.",
@@ -161,7 +161,7 @@ SPAN_TEXTS = [
 
 
 def _sentence_spans_of(texts: list[str]) -> list[list[tuple[int, int]]]:
-    from assistant.chunking import sentence_spans
+    from assistant.text.sentences import sentence_spans
 
     return [sentence_spans(t, t.index("\n") + 1) for t in texts]
 

@@ -121,8 +121,7 @@ def test_metric_arithmetic():
 
 def test_evaluate_on_a_tiny_corpus(files, shared_embedder):
     corpus, questions, cache = files
-    assistant = eval_assistant(corpus, cache)
-    assistant.embedder = shared_embedder
+    assistant = eval_assistant(corpus, cache, embedder=shared_embedder)
     result = evaluate(assistant, load_questions(questions), k=2)
     m = result.metrics
     assert (m["questions"], m["questions_with_gold"]) == (4, 3)
@@ -141,7 +140,17 @@ def test_cli_writes_exactly_the_metrics_and_a_report(files, tmp_path: Path, caps
     args = [str(questions), "--corpus", str(corpus), "--cache", str(cache), "--k", "3"]
     assert main(["eval", *args, "--json", str(out), "--report", str(report)]) == 0
     data = json.loads(out.read_text())
-    assert set(data) == {*METRICS, "misses"}
+    assert set(data) == {*METRICS, "misses", "per_question"}
+    records = data["per_question"]
+    assert len(records) == data["questions"]
+    keys = {"id", "question", "answer", "short_answer", "answered"}
+    keys |= {"cited_article_ids", "retrieved_article_ids"}
+    assert all(set(r) == keys for r in records)
+    for r in records:
+        assert len(r["retrieved_article_ids"]) <= 3
+        assert set(r["cited_article_ids"]) <= set(r["retrieved_article_ids"])
+        assert "Sources" not in r["answer"], "the answer text comes without its sources"
+    assert any(r["answered"] and r["cited_article_ids"] for r in records)
     assert "recall_at_k" in capsys.readouterr().out
     page = report.read_text()
     assert "<svg" in page and "Which team won the county cricket final?" in page

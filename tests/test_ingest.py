@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import CATALOG_FILE
 from assistant.errors import IndexError_
 from assistant.index import KEYWORD_DIR
+from assistant.index.catalog import CATALOG_FILE
 from tests.conftest import write
 
 ARTICLE = """---

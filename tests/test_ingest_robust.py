@@ -123,7 +123,7 @@ def test_canonical_url_is_the_identity(make_assistant, tmp_path: Path):
 
 def _reads(monkeypatch: pytest.MonkeyPatch, reader: str) -> list[str]:
     """The files ingest hands to `reader` (read_data or read_jsonl) from now on."""
-    import assistant.ingest as ingest_module
+    import assistant.sources.read as ingest_module
 
     seen: list[str] = []
     real = getattr(ingest_module, reader)
@@ -287,8 +287,7 @@ def test_questions_are_answered_while_an_article_is_replaced(make_assistant, tmp
     write(path, story("Budget vote", "The council voted a budget of 1 million euros."))
     writer = make_assistant()
     writer.ingest([tmp_path / "n"])
-    reader = make_assistant()
-    reader.embedder = writer.embedder
+    reader = make_assistant(embedder=writer.embedder)
     stop = threading.Event()
     errors: list[BaseException] = []
 

@@ -15,13 +15,13 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from assistant import Answer, Assistant, AssistantError, Settings
-from assistant.answering import make_answerer
-from assistant.chat import Conversation
-from assistant.llm import LLMAnswerer
-from assistant.prompting import SYSTEM_PROMPT
-from assistant.retrieval import _passage
+from assistant.answer.llm import LLMAnswerer
+from assistant.answer.prompting import SYSTEM_PROMPT
+from assistant.answer.registry import make_answerer
+from assistant.answer.verify import Checked, Verifier, split_sentences, verify
+from assistant.core import Conversation
+from assistant.retrieval.search import _passage
 from assistant.schema import Passage
-from assistant.verify import Checked, Verifier, split_sentences, verify
 from tests.conftest import write
 
 FOUNDERS = (
@@ -45,14 +45,15 @@ def llm_assistant(
     """An Assistant on `base`'s index whose answers come from a fake model saying `replies`."""
     recorder = Recorder()
     fake = GenericFakeChatModel(messages=iter(replies), callbacks=[recorder])
-    assistant = Assistant(base.settings, auto_ingest=False)
-    assistant.embedder = base.embedder
-    assistant.answerer = LLMAnswerer(fake, base.embedder, unsupported, backend="fake")
+    answerer = LLMAnswerer(fake, base.embedder, unsupported, backend="fake")
+    assistant = Assistant(
+        base.settings, embedder=base.embedder, answerer=answerer, auto_ingest=False
+    )
     return assistant, recorder
 
 
 def passages_for(assistant: Assistant, question: str) -> list[Passage]:
-    from assistant.core import _document_to_passage
+    from assistant.retrieval.langchain import document_to_passage as _document_to_passage
 
     return [_document_to_passage(d) for d in assistant.as_retriever().invoke(question)]
 
@@ -250,8 +251,8 @@ def test_an_unreachable_endpoint_says_where_it_looked(
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}" + ("/v1" if backend == "openai" else "")
     monkeypatch.setenv(env, url)
-    assistant = Assistant(corpus_assistant.settings.replace(llm=backend, llm_model="m"))
-    assistant.embedder = corpus_assistant.embedder
+    settings = corpus_assistant.settings.replace(llm=backend, llm_model="m")
+    assistant = Assistant(settings, embedder=corpus_assistant.embedder)
     with pytest.raises(AssistantError, match=f"cannot reach .*{port}"):
         assistant.ask("Who founded Mistral?")
 

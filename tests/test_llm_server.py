@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from assistant import Answer, Assistant
+from assistant.answer.verify import Verifier
 from assistant.cli import main
-from assistant.core import _document_to_passage
-from assistant.verify import Verifier
+from assistant.retrieval.langchain import document_to_passage as _document_to_passage
 
 pytestmark = pytest.mark.llm
 
@@ -89,8 +89,7 @@ def openai_assistant(corpus_assistant: Assistant, llama_server: str, monkeypatch
     monkeypatch.setenv("OPENAI_BASE_URL", llama_server)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     settings = corpus_assistant.settings.replace(llm="openai", llm_model="smollm2")
-    assistant = Assistant(settings, auto_ingest=False)
-    assistant.embedder = corpus_assistant.embedder
+    assistant = Assistant(settings, auto_ingest=False, embedder=corpus_assistant.embedder)
     return assistant
 
 
@@ -147,7 +146,6 @@ def test_cli_ask_with_the_openai_backend(corpus_assistant, llama_server, monkeyp
 def test_llamacpp_backend_in_process(corpus_assistant: Assistant):
     pytest.importorskip("llama_cpp")
     settings = corpus_assistant.settings.replace(llm="llamacpp", llm_model=str(smollm2_gguf()))
-    assistant = Assistant(settings, auto_ingest=False)
-    assistant.embedder = corpus_assistant.embedder
+    assistant = Assistant(settings, auto_ingest=False, embedder=corpus_assistant.embedder)
     answer = assistant.ask("Who founded Mistral?")
     assert_every_citation_is_verified(assistant, answer)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import vector_store
-from assistant.dates import resolve
-from assistant.index import Scope
-from assistant.retrieval import RankingPolicy, collapse_duplicates, reciprocal_rank_fusion
+from assistant.index import Scope, vector_store
+from assistant.retrieval import RankingPolicy
+from assistant.retrieval.fusion import collapse_duplicates, reciprocal_rank_fusion
 from assistant.schema import Filters
+from assistant.text.dates import resolve
 from tests.conftest import write_jsonl
 
 
@@ -249,7 +249,7 @@ def test_collapse_keeps_distinct_chunks_of_one_article():
 
     same = "one two three four five six seven eight nine ten"
     ranked = [chunk("1", "a", same), chunk("2", "a", same + " eleven"), chunk("3", "b", same)]
-    picked = collapse_duplicates(ranked, 5, RankingPolicy(per_article=2))
+    picked = collapse_duplicates(ranked, 5, per_article=2)
     assert [c.id for c, _ in picked] == ["1", "2"], "b repeats a and is folded into it"
     assert picked[0][1] == ["t"]
 

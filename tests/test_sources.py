@@ -10,8 +10,15 @@ import pytest
 
 from assistant.errors import SourceError
 from assistant.schema import Article
-from assistant.sources import read_data, read_jsonl, read_sources
+from assistant.sources import discover, read_data, read_file
+from assistant.sources.formats import read_jsonl
 from tests.conftest import EVAL_DIR, write
+
+
+def read_sources(paths: list[Path]) -> list[Article | SourceError]:
+    """What ingest reads under `paths`: the discovery errors, then each file's items."""
+    files, errors = discover(paths)
+    return [*errors, *(item for f in files for item in read_file(f))]
 
 
 def articles(path: Path) -> list[Article]:

@@ -11,8 +11,8 @@ import pytest
 import ui
 from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Filters
-from assistant.ui_chat import ChatHandler, ChatOptions, parse_options
-from assistant.ui_index import add_files, index_summary, ingest_uploads, resync_corpus
+from assistant.ui.chat import ChatHandler, ChatOptions, parse_options
+from assistant.ui.index_panel import add_files, index_summary, ingest_uploads, resync_corpus
 from tests.conftest import write
 from tests.test_ui_render import make_citation
 from ui import build_app

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from assistant.schema import Answer, Citation, Passage
-from assistant.ui_render import CONTEXT_CHARS, card_id, render_reply, source_cards, timeline
+from assistant.ui.render import CONTEXT_CHARS, card_id, render_reply, source_cards, timeline
 
 EVIL = "<img src=x onerror=alert(1)>"
 ARTICLE = "Alpha one is first. Beta two is cited. Gamma three is last."

@@ -1,0 +1,115 @@
+"""The answerer seam: passages -> Answer, one required method, declared capabilities.
+
+An answerer implements `answer(question, passages, query_vector) -> Answer`. It may also
+declare, as class flags, that it streams (`can_stream`: `stream()` yields text deltas, a
+`Checked` per verified sentence, and last the Answer) and that it rewrites follow-up
+questions (`can_rewrite`: `rewrite(question, history)` returns a standalone question).
+Callers read the flags; they never probe for methods.
+
+Also here, because every answerer shares them: the passage gate (no passage this close to
+the question, no answer), the honest "not covered" reply, and the records of a stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..schema import Answer, Citation, Passage
+
+# Below this cosine between the question and its best passage, nothing is answered:
+# off-topic questions score below it, answerable ones well above (docs/evaluation.md).
+PASSAGE_GATE = 0.30
+
+# (article id, start, end) -> {(start, end): vector} of the stored sentences in that span.
+SentenceLookup = Callable[[str, int, int], dict[tuple[int, int], np.ndarray]]
+
+
+def no_stored_sentences(article_id: str, start: int, end: int) -> dict[tuple[int, int], np.ndarray]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of one retrieved passage: a candidate sentence for the extractive
+    answerer; for the verifier, the evidence (one sentence or two adjacent) that can back
+    a generated sentence."""
+
+    passage: int  # index into the passages
+    start: int  # span in the article
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One sentence after checking: its text and the spans that back it (none: unsupported)."""
+
+    text: str
+    spans: tuple[Span, ...]
+    support: float
+    repaired: bool = False
+    cited: tuple[int, ...] = ()  # what the model cited, 1-based, for the record
+
+
+StreamItem = str | Checked | Answer
+
+
+class Answerer:
+    """Base class of answerers: override `answer`; set the flags for what else you do."""
+
+    can_stream: bool = False
+    can_rewrite: bool = False
+
+    def answer(self, question: str, passages: list[Passage], query_vector: np.ndarray) -> Answer:
+        raise NotImplementedError
+
+    def stream(
+        self, question: str, passages: list[Passage], query_vector: np.ndarray
+    ) -> Iterator[StreamItem]:
+        """Text deltas, each sentence's check, then the Answer (the only item required).
+        An answerer that does not stream yields its whole text, then its Answer."""
+        answer = self.answer(question, passages, query_vector)
+        yield answer.text
+        yield answer
+
+    def rewrite(self, question: str, history: Sequence[str]) -> str:
+        """`question` made standalone from the conversation (only if `can_rewrite`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not rewrite questions")
+
+
+def gate_closed(passages: Sequence[Passage]) -> bool:
+    """Whether no passage is close enough to the question to answer from."""
+    return not passages or max(p.score for p in passages) < PASSAGE_GATE
+
+
+def not_covered(question: str, passages: list[Passage], limit: int = 3) -> Answer:
+    """The honest answer when nothing retrieved supports one: say so, list what is close."""
+    seen: dict[str, Passage] = {}
+    for p in passages:
+        seen.setdefault(p.article_id, p)
+    related = tuple(list(seen.values())[:limit])
+    text = "The corpus does not cover this question."
+    if related:
+        text += " The closest articles are listed below."
+    return Answer(question, text, (), False, (), related)
+
+
+class Numbering:
+    """Citation numbers in order of first use, one number per distinct cited span."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+        self.citations: list[Citation] = []
+        self._numbers: dict[tuple[int, int, int], int] = {}
+
+    def number(self, span: Span) -> int:
+        """The number of `span`, giving it the next one the first time it is cited."""
+        key = (span.passage, span.start, span.end)
+        if key not in self._numbers:
+            self._numbers[key] = n = len(self.citations) + 1
+            passage = self.passages[span.passage]
+            self.citations.append(Citation.of_span(n, passage, span.text, span.start, span.end))
+        return self._numbers[key]

@@ -1,0 +1,96 @@
+"""What the terminal shows: streamed answers and the ingest progress bar.
+
+`print_streamed` prints an answer as the model writes it, then its checked sources. The
+progress bar shows articles done, articles per second and time left; it is a `Progress`
+callback, `bar(done, total)`, the same shape the UI's upload passes to
+`Assistant.ingest`. When the output is not a terminal (a pipe, a log file, a test) it draws
+nothing, so logs stay clean. Not here: what counts as done (the ingester decides).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from types import TracebackType
+from typing import IO, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from ..answer.base import StreamItem
+from ..errors import AssistantError
+from ..schema import Answer
+
+
+class _Rate(ProgressColumn):
+    """Articles per second since the start (steadier than rich's windowed speed)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:.1f} articles/s")
+
+
+class ProgressBar:
+    """`with ProgressBar() as bar: assistant.ingest(paths, progress=bar)`."""
+
+    def __init__(self, description: str = "Indexing", stream: IO[str] | None = None) -> None:
+        stream = stream or sys.stderr
+        self.enabled = stream.isatty()
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _Rate(),
+            TimeRemainingColumn(),
+            console=Console(file=stream),
+            transient=False,
+        )
+        self._task = self._bar.add_task(description, total=None)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled:
+            self._bar.update(self._task, completed=done, total=max(total, done))
+
+    def __enter__(self) -> ProgressBar:
+        if self.enabled:
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Any:
+        if self.enabled:
+            self._bar.stop()
+        return None
+
+
+def print_streamed(items: Iterable[StreamItem]) -> Answer:
+    """Print text as the model writes it, then the sources of the checked answer.
+
+    When checking changed the text (a sentence dropped, a citation renumbered), the checked
+    answer is printed in full after the draft, so what is left on screen is what was verified.
+    """
+    draft, answer = "", None
+    for item in items:
+        if isinstance(item, str):
+            draft += item
+            print(item, end="", flush=True)
+        elif isinstance(item, Answer):
+            answer = item
+    if answer is None:
+        raise AssistantError("the answer stream ended without an answer")
+    if " ".join(draft.split()) == " ".join(answer.text.split()):
+        print("\n\n" + answer.sources_markdown() if answer.citations or answer.related else "")
+    else:
+        print(f"\n\nChecked against the sources:\n\n{answer}")
+    return answer

@@ -1,0 +1,37 @@
+"""The stores behind one `Index`: catalog, vectors, keywords, scope, recovery.
+
+Owns how articles, chunks and vectors are kept and found again:
+    store.py          Index: the one object the rest of the package talks to; the order in
+                      which a write touches the three stores
+    catalog.py        the SQLite catalog (the source of truth): schema and reads
+    catalog_write.py  changes to the catalog, one transaction per article
+    vector_store.py   chunk vectors in Chroma (the only chromadb import)
+    keywords.py       BM25 over title and text in Tantivy (the only tantivy import)
+    scope.py          date and outlet filters, pushed into every store
+    recovery.py       the writer lock, the pending flag, crash points for tests
+Not here: what to ingest (ingest/) or how to rank what is found (retrieval/).
+"""
+
+from .catalog import CATALOG_FILE, FileRecord, IndexStats, SentenceVectors, Span, StoredChunk
+from .keywords import KEYWORD_DIR, MIN_KEYWORD_SCORE, KeywordDoc, KeywordIndex
+from .recovery import crash_point
+from .scope import Scope
+from .store import Index
+from .vector_store import COLLECTION
+
+__all__ = [
+    "CATALOG_FILE",
+    "COLLECTION",
+    "KEYWORD_DIR",
+    "MIN_KEYWORD_SCORE",
+    "FileRecord",
+    "Index",
+    "IndexStats",
+    "KeywordDoc",
+    "KeywordIndex",
+    "Scope",
+    "SentenceVectors",
+    "Span",
+    "StoredChunk",
+    "crash_point",
+]

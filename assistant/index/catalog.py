@@ -1,0 +1,355 @@
+"""The SQLite catalog: its schema, opening it, and the queries that read it.
+
+The catalog is the source of truth for what is indexed: each article's version and
+metadata, its chunks' spans and text, each chunk's sentence vectors (float16), and the
+digests of files read without error. A chunk id that the catalog does not list is not
+indexed, whatever Chroma or the keyword index holds.
+
+Every function takes the connection to use (the index keeps one per thread).
+
+Not here: changing the catalog (catalog_write.py), the chunk vectors (vector_store.py),
+the keyword index (keywords.py), the pending-writes flag and the writer lock
+(recovery.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexError_
+from .keywords import KeywordDoc
+from .scope import Scope, sql_scope
+
+CATALOG_FILE = "catalog.sqlite3"
+
+Span = tuple[int, int]
+# One chunk's sentences: (start, end) in the article, and the sentence's unit vector.
+SentenceVectors = Sequence[tuple[Span, np.ndarray]]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, version TEXT NOT NULL, title TEXT NOT NULL, url TEXT,
+    published TEXT, source TEXT, authors TEXT NOT NULL, path TEXT, n_chunks INTEGER NOT NULL,
+    url_key TEXT
+);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,
+    article_id TEXT NOT NULL REFERENCES articles(id), idx INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk INTEGER NOT NULL REFERENCES chunks(rowid), article_id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
+CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the catalog knows it, joined with its article's metadata."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    title: str
+    source: str | None
+    published: date | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    articles: int
+    chunks: int
+    sources: tuple[str, ...]
+    oldest: date | None
+    newest: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "sources": list(self.sources),
+            "oldest": self.oldest.isoformat() if self.oldest else None,
+            "newest": self.newest.isoformat() if self.newest else None,
+        }
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file whose articles are all indexed: its content digest and those articles' ids."""
+
+    path: str
+    digest: str
+    ids: tuple[str, ...]
+
+
+# -- opening ---------------------------------------------------------------------------
+
+
+def connect(folder: Path, embedding_model: str | None) -> sqlite3.Connection:
+    """Open (or create) the catalog in `folder`, brought up to this schema."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(folder / CATALOG_FILE, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)
+    _migrate(conn)
+    _check_model(conn, folder, embedding_model)
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a catalog made by an older version up to this schema."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    with conn:
+        if "url_key" not in columns:
+            conn.execute("ALTER TABLE articles ADD COLUMN url_key TEXT")
+        conn.execute("CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key)")
+        # Keyword search moved to Tantivy (keywords.py), which Index builds from the
+        # chunks and articles tables when it is missing.
+        conn.execute("DROP TABLE IF EXISTS chunks_fts")
+
+
+def _check_model(conn: sqlite3.Connection, folder: Path, model: str | None) -> None:
+    """Vectors from two different models cannot be compared: refuse to mix them."""
+    if model is None:
+        return
+    row = conn.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
+    if row is None:
+        with conn:
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('embedding_model', ?)", (model,))
+    elif row[0] != model:
+        raise IndexError_(
+            f"the index at {folder} was built with the embedding model {row[0]!r}, "
+            f"not {model!r}: use another --index, or the same model"
+        )
+
+
+# -- articles and files ----------------------------------------------------------------
+
+
+def versions(db: sqlite3.Connection) -> dict[str, str]:
+    """article id -> indexed version, for every article in the catalog."""
+    return dict(db.execute("SELECT id, version FROM articles"))
+
+
+def url_keys(db: sqlite3.Connection) -> dict[str, str]:
+    """canonical URL -> article id, for every article that has a URL."""
+    return dict(db.execute("SELECT url_key, id FROM articles WHERE url_key IS NOT NULL"))
+
+
+def file_digests(db: sqlite3.Connection) -> dict[str, tuple[str, list[str]]]:
+    """path -> (content digest, article ids) of every file last read without error."""
+    rows = db.execute("SELECT path, digest, ids FROM files")
+    return {path: (digest, json.loads(ids)) for path, digest, ids in rows}
+
+
+def articles_by_path(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, list[str]]:
+    """For `--sync`: the article ids that came from each of these files."""
+    out: dict[str, list[str]] = {}
+    for path in paths:
+        rows = db.execute("SELECT id FROM articles WHERE path = ?", (path,))
+        out[path] = [r[0] for r in rows]
+    return out
+
+
+def paths_under(db: sqlite3.Connection, root: str) -> dict[str, list[str]]:
+    """path -> article ids, for every indexed file below the folder `root`."""
+    prefix = root.rstrip("/") + "/"
+    rows = db.execute(
+        "SELECT path, id FROM articles WHERE substr(path, 1, ?) = ?", (len(prefix), prefix)
+    )
+    out: dict[str, list[str]] = {}
+    for path, article_id in rows:
+        out.setdefault(path, []).append(article_id)
+    return out
+
+
+def newest_published(db: sqlite3.Connection) -> date | None:
+    """The publication date of the newest article: 'now', as far as the index knows."""
+    return _date(db.execute("SELECT max(published) FROM articles").fetchone()[0])
+
+
+def stats(db: sqlite3.Connection) -> IndexStats:
+    articles, oldest, newest = db.execute(
+        "SELECT count(*), min(published), max(published) FROM articles"
+    ).fetchone()
+    sources = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+        )
+    ]
+    return IndexStats(articles, chunk_count(db), tuple(sources), _date(oldest), _date(newest))
+
+
+# -- chunks ----------------------------------------------------------------------------
+
+# The columns `_stored_chunk` reads, for every query that returns chunks.
+_CHUNK_ROWS = """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
+                  a.title, a.source, a.published, a.url
+           FROM chunks c JOIN articles a ON a.id = c.article_id"""
+
+
+def chunk_count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+
+def get_chunks(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
+    """The catalog's chunks for `ids`; ids the catalog does not hold are left out."""
+    rows = rows_for_ids(db, _CHUNK_ROWS + " WHERE c.id IN ({marks})", ids)
+    return {row[0]: _stored_chunk(row) for row in rows}
+
+
+def successors(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
+    """For chunk ids the catalog no longer lists, the chunk now at the same position.
+
+    A vector search can read an article's old vectors just before the catalog switches
+    to its new version; mapping each old id to its successor makes such a reader see the
+    new version instead of neither. Chunk ids are `article-key:version:position`, so
+    the article's current chunks share the id's first part (a range on the id index).
+    """
+    out: dict[str, StoredChunk] = {}
+    for old in ids:
+        key, _, position = old.rpartition(":")
+        prefix = key.rpartition(":")[0]
+        if not prefix or not position.isdigit():
+            continue
+        rows = db.execute(
+            f"""{_CHUNK_ROWS}
+               WHERE c.id >= ? AND c.id < ? ORDER BY abs(c.idx - ?) LIMIT 1""",
+            (f"{prefix}:", f"{prefix};", int(position)),
+        )
+        for row in rows:
+            out[old] = _stored_chunk(row)
+    return out
+
+
+def neighbours(db: sqlite3.Connection, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
+    """The chunks of `chunk`'s article within `reach` positions of it, in text order."""
+    rows = db.execute(
+        f"""{_CHUNK_ROWS}
+           WHERE c.article_id = ? AND c.idx BETWEEN ? AND ? ORDER BY c.idx""",
+        (chunk.article_id, chunk.index - reach, chunk.index + reach),
+    )
+    return [_stored_chunk(row) for row in rows]
+
+
+def keyword_docs(db: sqlite3.Connection, ids: Iterable[str] | None = None) -> Iterator[KeywordDoc]:
+    """What the keyword index holds of these chunks (default: every chunk)."""
+    sql = """SELECT c.id, a.title, c.text, a.published, a.source
+             FROM chunks c JOIN articles a ON a.id = c.article_id"""
+    rows = (
+        db.execute(sql)
+        if ids is None
+        else rows_for_ids(db, sql + " WHERE c.id IN ({marks})", list(ids))
+    )
+    for chunk_id, title, text, published, source in rows:
+        yield KeywordDoc(chunk_id, title, text, _date(published), source)
+
+
+def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:
+    """Those of these chunk ids whose article the scope allows."""
+    condition, params = sql_scope(scope)
+    sql = """SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id
+             WHERE c.id IN ({marks})"""
+    return {row[0] for row in rows_for_ids(db, sql + condition, ids, params)}
+
+
+# -- sentence vectors ------------------------------------------------------------------
+
+
+def sentence_vectors(
+    db: sqlite3.Connection, article_id: str, start: int, end: int
+) -> dict[Span, np.ndarray]:
+    """(start, end) -> unit vector of the stored sentences inside `article[start:end]`.
+
+    Overlapping chunks both hold the sentences they share; either vector will do.
+    """
+    rows = db.execute(
+        """SELECT start, "end", vector FROM sentence_vectors
+           WHERE article_id = ? AND start >= ? AND "end" <= ?""",
+        (article_id, start, end),
+    )
+    return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
+
+
+def sentence_matrix(
+    db: sqlite3.Connection, ids: Sequence[str]
+) -> tuple[list[str], list[int], np.ndarray]:
+    """The sentence vectors of these chunks as one matrix (float16, a row per sentence),
+    a chunk's rows together: (the chunks that have any, each one's first row, matrix).
+
+    One matrix rather than an array per chunk: the caller scores every sentence in one
+    product, and a candidate list's ~450 rows are read and joined once.
+    """
+    sql = """SELECT c.id, sv.vector FROM sentence_vectors sv
+             JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks}) ORDER BY sv.chunk"""
+    rows = list(rows_for_ids(db, sql, ids))
+    if not rows:
+        return [], [], np.empty((0, 0), dtype=np.float16)
+    chunks: list[str] = []
+    starts: list[int] = []
+    for i, (cid, _) in enumerate(rows):
+        if not chunks or cid != chunks[-1]:
+            chunks.append(cid)
+            starts.append(i)
+    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float16)
+    return chunks, starts, matrix.reshape(len(rows), -1)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _stored_chunk(row: Sequence[Any]) -> StoredChunk:
+    return StoredChunk(
+        id=row[0],
+        article_id=row[1],
+        index=row[2],
+        start=row[3],
+        end=row[4],
+        text=row[5],
+        title=row[6],
+        source=row[7],
+        published=_date(row[8]),
+        url=row[9],
+    )
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def rows_for_ids(
+    db: sqlite3.Connection, sql: str, ids: Sequence[str], params: Sequence[Any] = ()
+) -> Iterator[Any]:
+    """The rows of `sql`, whose `{marks}` becomes one `?` per id, 500 ids a statement;
+    `params` bind the marks after it."""
+    for batch in batches(list(ids), 500):
+        yield from db.execute(sql.format(marks=",".join("?" * len(batch))), (*batch, *params))
+
+
+def batches(items: list[Any], size: int) -> Iterable[list[Any]]:
+    """`items` in lists of at most `size`: SQLite caps the `?` marks in one statement."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,309 @@
+"""The index: a SQLite catalog of articles and chunks, their vectors in Chroma, and a
+Tantivy keyword index beside them.
+
+`Index` is the one object the rest of the package talks to; it owns the three stores and
+the order in which a write touches them. The catalog is the source of truth for what is
+indexed, changed in one SQLite transaction per write; Chroma holds the chunk vectors and
+Tantivy their words. A changed article's new vectors and keyword documents are written
+before the catalog switches to them and its old ones are deleted after, so a crash at any
+point leaves at worst vectors and documents the catalog does not list; searches ignore
+those, and `Index.recover()` (run by every ingest) sweeps them when the last write was
+unfinished. `Index.writer_lock()` keeps writers one at a time. On a Chroma server each
+catalog has its own collection; the catalog and the keyword index stay in the folder.
+
+Not here: deciding what to ingest (the ingest package) or how to rank (retrieval).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..schema import Article, Chunk
+from . import catalog, catalog_write, recovery, vector_store
+from .catalog import (
+    CATALOG_FILE,
+    FileRecord,
+    IndexStats,
+    SentenceVectors,
+    Span,
+    StoredChunk,
+)
+from .keywords import KEYWORD_DIR, KeywordDoc, KeywordIndex
+from .recovery import crash_point
+from .scope import OVERFETCH, Scope
+from .vector_store import COLLECTION
+
+
+class Index:
+    """Chroma vectors plus the SQLite catalog, in `index_dir` (or on a Chroma server)."""
+
+    def __init__(
+        self, index_dir: Path, chroma_url: str | None = None, embedding_model: str | None = None
+    ) -> None:
+        self.dir = Path(index_dir)
+        self.chroma_url = chroma_url
+        self.embedding_model = embedding_model
+        self._local = threading.local()
+        self._collection: Any = None
+        self._keyword: KeywordIndex | None = None
+        self._keyword_lock = threading.Lock()
+        self._pending = False
+
+    # -- opening -----------------------------------------------------------------------
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.dir / CATALOG_FILE
+
+    def exists(self) -> bool:
+        return self.catalog_path.exists()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """One SQLite connection per thread (Gradio answers from worker threads)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = catalog.connect(self.dir, self.embedding_model)
+            self._local.conn = conn
+        return conn
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            self._collection = vector_store.open_collection(
+                self.dir, self.chroma_url, self.collection_name
+            )
+        return self._collection
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        """The keyword index; an index made before it existed gets one from its catalog."""
+        with self._keyword_lock:
+            if self._keyword is None:
+                keyword = KeywordIndex(self.dir / KEYWORD_DIR)
+                if not keyword.exists():
+                    keyword.build(catalog.keyword_docs(self.db))
+                self._keyword = keyword
+            return self._keyword
+
+    @property
+    def collection_name(self) -> str:
+        """One collection per catalog on a server, so that catalogs never sweep each other.
+
+        The embedded store lives inside the index folder, so there it keeps a fixed name.
+        """
+        if not self.chroma_url:
+            return COLLECTION
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('collection', ?)",
+                (f"{COLLECTION}_{uuid.uuid4().hex[:12]}",),
+            )
+        return str(self.db.execute("SELECT value FROM meta WHERE key='collection'").fetchone()[0])
+
+    # -- reading: see catalog.py and vector_store.py for what each returns ---------------
+
+    def versions(self) -> dict[str, str]:
+        return catalog.versions(self.db)
+
+    def url_keys(self) -> dict[str, str]:
+        return catalog.url_keys(self.db)
+
+    def file_digests(self) -> dict[str, tuple[str, list[str]]]:
+        return catalog.file_digests(self.db)
+
+    def articles_by_path(self, paths: Iterable[str]) -> dict[str, list[str]]:
+        return catalog.articles_by_path(self.db, paths)
+
+    def paths_under(self, root: str) -> dict[str, list[str]]:
+        return catalog.paths_under(self.db, root)
+
+    def chunk_count(self) -> int:
+        return catalog.chunk_count(self.db)
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        return catalog.get_chunks(self.db, ids)
+
+    def successors(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        return catalog.successors(self.db, ids)
+
+    def neighbours(self, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
+        return catalog.neighbours(self.db, chunk, reach)
+
+    def dense_search(
+        self,
+        vector: np.ndarray,
+        n: int,
+        where: dict[str, Any] | None = None,
+        scope: Scope | None = None,
+        spare: int = 0,
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks, best first, then up to
+        `spare` more of the nearest when they come at no extra cost (Chroma's query costs
+        the same for 40 results as for 80, and a scoped search reads deeper anyway).
+
+        `scope` limits the search to a date range and outlets. Chroma's metadata filter
+        costs ~20 ms on a few thousand chunks, its search about 1 ms, so the scope is first
+        applied, through the catalog, to unfiltered searches `OVERFETCH` times deeper (2x
+        costs what 1x does; 4x a little more, and the scope check grows with the depth).
+        Only a narrow scope, which leaves fewer than `n` of those, pays for the filtered
+        search inside Chroma, which still finds `n` however few chunks the scope allows.
+        """
+        if n <= 0:  # without opening Chroma
+            return []
+        if scope is not None and where is None:
+            for depth in (n * times for times in OVERFETCH):
+                deep = vector_store.nearest(self.collection, vector, depth)
+                allowed = catalog.in_scope(self.db, [cid for cid, _ in deep], scope)
+                kept = [(cid, s) for cid, s in deep if cid in allowed]
+                if len(kept) >= n or len(deep) < depth:  # enough, or all chunks seen
+                    return kept[: n + spare]
+            return vector_store.nearest(self.collection, vector, n, where, scope)
+        return vector_store.nearest(self.collection, vector, n + spare, where, scope)
+
+    def keyword_search(
+        self, query: str, n: int, scope: Scope | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the `n` best chunks for any of `query`'s words, best
+        first, within `scope`. Ids the catalog does not list may appear after a crash;
+        the caller reads chunks through the catalog, which ignores them."""
+        return self.keyword.search(query, n, scope)
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (so a ranking never re-embeds a chunk)."""
+        if not ids:
+            return {}
+        return vector_store.stored_vectors(self.collection, ids)
+
+    def sentence_vectors(self, article_id: str, start: int, end: int) -> dict[Span, np.ndarray]:
+        return catalog.sentence_vectors(self.db, article_id, start, end)
+
+    def sentence_matrix(self, ids: Sequence[str]) -> tuple[list[str], list[int], np.ndarray]:
+        return catalog.sentence_matrix(self.db, ids)
+
+    def newest_published(self) -> date | None:
+        return catalog.newest_published(self.db)
+
+    def stats(self) -> IndexStats:
+        return catalog.stats(self.db)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(
+        self,
+        items: Sequence[tuple[Article, list[Chunk]]],
+        vectors: np.ndarray,
+        embed_texts: Sequence[str],
+        files: Sequence[FileRecord] = (),
+        sentences: Sequence[SentenceVectors] = (),
+    ) -> None:
+        """Add or replace these articles with their chunks; `vectors` row i is chunk i.
+
+        `sentences`, if given, holds chunk i's sentence vectors at i, spans in article
+        coordinates. An article replaces the indexed one with the same id or the same
+        canonical URL.
+        `files` records files whose every article is now indexed, so that an unchanged file
+        is not even parsed next time.
+        """
+        chunks = [c for _, cs in items for c in cs]
+        if len(chunks) != len(vectors) or (sentences and len(sentences) != len(chunks)):
+            raise ValueError("one vector (and one list of sentence vectors) per chunk is required")
+        if chunks:
+            self._mark_pending()
+            vector_store.upsert(self.collection, items, vectors, embed_texts)
+            self.keyword.write(
+                KeywordDoc(c.id, a.title, c.text, a.published, a.source)
+                for a, cs in items
+                for c in cs
+            )
+        crash_point("upserted")
+        stale = catalog_write.swap(self.db, items, files, sentences)
+        crash_point("swapped")
+        self._delete_chunks(stale)
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Remove articles and their chunks; returns how many articles were removed."""
+        ids = list(article_ids)
+        if not ids:
+            return 0
+        self._mark_pending()
+        stale = catalog_write.remove_articles(self.db, ids)
+        self._delete_chunks(stale)
+        return len(ids)
+
+    def _delete_chunks(self, ids: list[str]) -> None:
+        """Delete the vectors and keyword documents of chunks the catalog no longer lists."""
+        if ids:  # a write that replaced nothing need not open Chroma
+            vector_store.delete(self.collection, ids)
+            self.keyword.write((), delete=ids)
+
+    def sweep(self) -> int:
+        """Delete vectors and keyword documents that the catalog does not list (left by an
+        interrupted write), and give any listed chunk without a keyword document one.
+        Returns how many vectors and documents were removed."""
+        known = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+        orphans = [i for i in vector_store.all_ids(self.collection) if i not in known]
+        if orphans:
+            vector_store.delete(self.collection, orphans)
+        held = self.keyword.ids()
+        stray = sorted(held - known)
+        missing = known - held
+        if stray or missing:
+            self.keyword.write(catalog.keyword_docs(self.db, missing), delete=stray)
+        return len(orphans) + len(stray)
+
+    # -- crash recovery and the writer lock ----------------------------------------------
+
+    def _mark_pending(self) -> None:
+        """Note, before touching Chroma, that a crash from here on may leave orphan vectors."""
+        if not self._pending:
+            recovery.set_pending(self.db)
+            self._pending = True
+
+    def mark_clean(self) -> None:
+        """Every write since `_mark_pending` finished: no orphan vectors are possible."""
+        recovery.clear_pending(self.db)
+        self._pending = False
+
+    def recover(self) -> int:
+        """After an interrupted ingest, delete its orphan vectors; returns how many.
+
+        Cheap when the last ingest finished (one SQLite read): a full sweep lists every
+        vector in Chroma, so it runs only when a write was left unfinished.
+        """
+        if not recovery.is_pending(self.db):
+            return 0
+        removed = self.sweep()
+        self.mark_clean()
+        return removed
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the index's writer lock, or fail at once naming the process that holds it."""
+        with recovery.writer_lock(self.dir):
+            try:
+                yield
+            finally:
+                self._release_writers()
+
+    def _release_writers(self) -> None:
+        """Let go of the keyword index's writer, so that the next writer may be another
+        process."""
+        if self._keyword is not None:
+            self._keyword.release()
+
+    def close(self) -> None:
+        self._release_writers()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

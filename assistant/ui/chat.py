@@ -1,0 +1,190 @@
+"""What the chat box does with a message: the settings panel's options, then the reply.
+
+`ChatHandler(assistant).stream(message, history, options)` yields the assistant's message
+as it grows (LLM text as it is written, then the rendered Answer with its source cards);
+`parse_options` turns the settings panel's raw values into `ChatOptions`. Errors become
+friendly replies: an AssistantError says what went wrong and how to fix it, a bug says only
+that the server log has the details.
+
+What it does not do: import Gradio, render HTML (`ui_render` does), answer by itself (the
+Assistant does), or keep chats on the server (Gradio sends the history with each message).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ..answer.registry import ANSWERERS
+from ..core import Assistant
+from ..errors import AssistantError, IndexError_, SettingsError
+from ..schema import Answer, Filters
+from ..text.markdown import escape_markdown, escape_markdown_keep_markers
+from .render import render_reply
+
+log = logging.getLogger("assistant.ui")
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """What the settings panel chose for one question."""
+
+    llm: str | None = None
+    llm_model: str | None = None
+    k: int | None = None
+    filters: Filters | None = None
+
+
+def parse_options(
+    llm: str | None = None,
+    llm_model: str | None = None,
+    as_of: Any = None,
+    since: Any = None,
+    until: Any = None,
+    outlets: Sequence[str] | None = None,
+    k: float | None = None,
+) -> ChatOptions:
+    """The settings panel's raw values as ChatOptions; a malformed date is a SettingsError."""
+    dates = {
+        name: _date(name, v) for name, v in (("as of", as_of), ("since", since), ("until", until))
+    }
+    filters = Filters(dates["as of"], dates["since"], dates["until"], tuple(outlets or ()))
+    return ChatOptions(
+        llm=llm or None,
+        llm_model=(llm_model or "").strip() or None,
+        k=int(k) if k else None,
+        filters=None if filters == Filters() else filters,
+    )
+
+
+def _date(name: str, value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):  # a DateTime component in timestamp mode
+        return date.fromtimestamp(value)
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise SettingsError(f'the "{name}" date must look like 2024-02-26, got {value!r}') from None
+
+
+class ChatHandler:
+    """Turns a chat message into the assistant's reply; errors become friendly replies."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self._siblings: dict[tuple[str, str | None], Assistant] = {}
+        self._lock = threading.Lock()
+
+    def respond(
+        self,
+        message: str,
+        history: list[dict[str, Any]],
+        backend: str | None = None,
+        model: str | None = None,
+        as_of: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        outlets: list[str] | None = None,
+        k: float | None = None,
+    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+        """The chat box's event: the Chatbot's messages as the reply grows, and an empty box."""
+        history = [*history, {"role": "user", "content": message}]
+        try:
+            options = parse_options(backend, model, as_of, since, until, outlets, k)
+        except AssistantError as exc:
+            yield [*history, {"role": "assistant", "content": sorry(exc)}], ""
+            return
+        yield [*history, {"role": "assistant", "content": "Searching the articles…"}], ""
+        for reply in self.stream(message, history[:-1], options):
+            yield [*history, {"role": "assistant", "content": reply}], ""
+
+    def reply(
+        self, message: str, history: list[dict[str, Any]], options: ChatOptions | None = None
+    ) -> str:
+        """The complete reply to one message, without streaming."""
+        *_, last = self.stream(message, history, options)
+        return last
+
+    def stream(
+        self, message: str, history: list[dict[str, Any]], options: ChatOptions | None = None
+    ) -> Iterator[str]:
+        """The assistant's message as it grows; the last one is complete."""
+        options = options or ChatOptions()
+        if not message or not message.strip():
+            yield "Please type a question about the news."
+            return
+        turn = sum(1 for m in history if m.get("role") == "assistant") + 1
+        try:
+            assistant = self.for_backend(options.llm, options.llm_model)
+            earlier = [_content_text(m) for m in history if m.get("role") == "user"]
+            ask = dict(k=options.k, filters=options.filters, history=earlier)
+            yield from self._answer(assistant, message, ask, turn)
+        except IndexError_ as exc:
+            yield sorry(exc, "Upload articles in **Add articles**, or re-sync `corpus/`.")
+        except AssistantError as exc:
+            yield sorry(exc)
+        except Exception:  # a bug must not show the user a stack trace; the log has it
+            log.exception("the chat failed on %r", message)
+            yield "Sorry, something went wrong on our side. The details are in the server log."
+
+    def _answer(
+        self, assistant: Assistant, message: str, ask: dict[str, Any], turn: int
+    ) -> Iterator[str]:
+        # ask_stream yields text deltas, sentence checks (not shown: the final Answer keeps
+        # only supported sentences), then the Answer. The extractive answerer writes nothing,
+        # so its text arrives in one piece.
+        text = ""
+        for event in assistant.ask_stream(message, **ask):
+            if isinstance(event, Answer):
+                yield render_reply(event, turn)
+                return
+            if isinstance(event, str) and event:
+                text += event
+                yield escape_markdown_keep_markers(text)
+
+    def for_backend(self, llm: str | None, llm_model: str | None) -> Assistant:
+        """The Assistant for this answerer: siblings share the index and the loaded model."""
+        base = self.assistant
+        if not llm or (llm, llm_model or base.settings.llm_model) == (
+            base.settings.llm,
+            base.settings.llm_model,
+        ):
+            return base
+        key = (llm, llm_model)
+        with self._lock:
+            if key not in self._siblings:
+                sibling = Assistant(
+                    base.settings.replace(llm=llm, llm_model=llm_model),
+                    embedder=base.embedder,
+                    index=base.index,
+                    auto_ingest=base.auto_ingest,
+                )
+                self._siblings[key] = sibling
+            return self._siblings[key]
+
+
+def _content_text(message: dict[str, Any]) -> str:
+    """A chat message's text, whichever of Gradio's content shapes it arrives in."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def sorry(exc: Exception, hint: str = "") -> str:
+    """An error as a reply: its message, escaped, then what to do about it if we know."""
+    return f"Sorry, I can't answer that right now: {escape_markdown(str(exc))}" + (
+        f"\n\n{hint}" if hint else ""
+    )
+
+
+def answerer_names(current: str) -> list[str]:
+    """The registered answerers (the LLM ones load their packages only when chosen)."""
+    return sorted({current, *ANSWERERS})
