@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import ui
+from assistant.answer.base import Answerer
 from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Filters
 from assistant.ui.chat import ChatHandler, ChatOptions, parse_options
@@ -33,8 +34,10 @@ def test_reply_streams_then_completes(corpus_assistant):
     assert all(len(a) <= len(b) for a, b in pairwise(parts))
 
 
-class _StreamingAnswerer:
+class _StreamingAnswerer(Answerer):
     """A fake LLM answerer: writes its answer in pieces, then the Answer."""
+
+    can_stream = True
 
     pieces = ("Arthur Mensch ", "co-founded ", "<b>Mistral</b> [1].")
 
@@ -82,12 +85,12 @@ def test_empty_index_is_a_friendly_reply(make_assistant):
     assert "Traceback" not in reply
 
 
-class _UnreachableAnswerer:
+class _UnreachableAnswerer(Answerer):
     def answer(self, question, passages, query_vector):  # type: ignore[no-untyped-def]
         raise BackendError("the LLM server at http://127.0.0.1:9 did not answer: start it")
 
 
-class _BuggyAnswerer:
+class _BuggyAnswerer(Answerer):
     def answer(self, question, passages, query_vector):  # type: ignore[no-untyped-def]
         raise ZeroDivisionError("a bug")
 
