@@ -31,6 +31,9 @@ DEFAULT_BACKEND = "onnx-int8"
 # dev chunks on int8 was 282 MB at 4 against 1,114 MB at 64. Batches are sorted by
 # length, so they pad little.
 DEFAULT_BATCH_SIZE = 4
+# The context window an LLM's prompt is fitted to when its server reports none: llama.cpp's
+# server default.
+DEFAULT_LLM_CONTEXT = 2048
 
 
 def default_index_dir() -> Path:
@@ -54,6 +57,9 @@ class Settings:
     llm: str = "extractive"
     llm_model: str | None = None
     unsupported: str = "drop"  # an LLM sentence no passage supports: "drop" or "mark"
+    # The LLM's context window in tokens, for a server that does not report its own: the
+    # prompt is fitted to it.
+    llm_context: int = DEFAULT_LLM_CONTEXT
     chroma_url: str | None = None
     max_file_mb: float = 50.0
     batch_size: int = DEFAULT_BATCH_SIZE
@@ -68,6 +74,8 @@ class Settings:
             raise SettingsError(f"k must be at least 1, got {self.k}")
         if self.batch_size < 1:
             raise SettingsError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.llm_context < 512:
+            raise SettingsError(f"llm_context must be at least 512 tokens, got {self.llm_context}")
         if self.write_batch < 1:
             raise SettingsError(f"write_batch must be at least 1, got {self.write_batch}")
         if self.embedding_backend not in BACKENDS:

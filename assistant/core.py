@@ -33,6 +33,7 @@ from .index import Index, IndexStats
 from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
 from .schema import Answer, Filters
+from .text.nlp import Linguist
 
 log = logging.getLogger("assistant")
 _T = TypeVar("_T")
@@ -45,7 +46,7 @@ class Assistant:
     >>> assistant.ingest(["corpus/"])
     >>> print(assistant.ask("Who founded Mistral?"))
 
-    `embedder`, `index` and `answerer` replace the parts the settings would build;
+    `embedder`, `index`, `answerer` and `linguist` replace the parts the settings would build;
     `chunking` changes how articles are cut (the evaluation's cache key includes it).
     """
 
@@ -56,13 +57,20 @@ class Assistant:
         embedder: Embedder | None = None,
         index: Index | None = None,
         answerer: Answerer | None = None,
+        linguist: Linguist | None = None,
         chunking: ChunkingPolicy | None = None,
         auto_ingest: bool | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = (settings or Settings.from_env()).replace(**overrides)
-        self._parts: dict[str, Any] = {"embedder": embedder, "index": index, "answerer": answerer}
+        self._parts: dict[str, Any] = {
+            "embedder": embedder,
+            "index": index,
+            "answerer": answerer,
+            "linguist": linguist,
+        }
         self._parts_lock = threading.RLock()
+        self._ready_lock = threading.Lock()
         self.chunking = chunking or ChunkingPolicy()
         # Only the default index fills itself from the bundled corpus; an index the user
         # named stays exactly as the user built it.
@@ -94,10 +102,15 @@ class Assistant:
         return self._part("index", lambda: Index(s.index_dir, s.chroma_url, s.embedding_model))
 
     @property
+    def linguist(self) -> Linguist:
+        """spaCy's English pipeline: sentences at ingest, entities at question time."""
+        return self._part("linguist", Linguist)
+
+    @property
     def chunker(self) -> Chunker:
+        e = self.embedder
         return self._part(
-            "chunker",
-            lambda: Chunker(self.embedder.tokenizer, self.embedder.max_tokens, self.chunking),
+            "chunker", lambda: Chunker(e.tokenizer, e.max_tokens, self.chunking, self.linguist)
         )
 
     @property
@@ -109,7 +122,11 @@ class Assistant:
         return self._part(
             "answerer",
             lambda: make_answerer(
-                self.settings.llm, self.embedder, self.settings, self.index.sentence_vectors
+                self.settings.llm,
+                self.embedder,
+                self.settings,
+                self.index.sentence_vectors,
+                self.linguist,
             ),
         )
 
@@ -218,6 +235,14 @@ class Assistant:
 
     def ready(self) -> None:
         """Make sure there is something to search, or say how to get there."""
+        if self.index.chunk_count() > 0:
+            return
+        # The first questions may come together: one of them fills the index, the others
+        # wait for it instead of failing on the writer lock it holds.
+        with self._ready_lock:
+            self._fill_from_corpus()
+
+    def _fill_from_corpus(self) -> None:
         if self.index.chunk_count() > 0:
             return
         if self.auto_ingest and self.settings.corpus_dir.is_dir():

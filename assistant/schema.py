@@ -52,6 +52,8 @@ class Chunk:
     text: str
     start: int
     end: int
+    # The chunk's sentences (article offsets): what ingest stores a vector for.
+    sentences: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,13 @@ class Answer:
 
     def markdown(self) -> str:
         """The answer text, then its numbered sources (or the closest articles), escaped."""
-        return "\n".join([escape_markdown_keep_markers(self.text), *self._source_lines()])
+        return "\n".join(
+            [*self._lead(), escape_markdown_keep_markers(self.text), *self._source_lines()]
+        )
+
+    def _lead(self) -> list[str]:
+        """The short answer, bold, on a line of its own before the cited sentences."""
+        return [f"**{escape_markdown(self.short_answer)}**", ""] if self.short_answer else []
 
     def sources_markdown(self) -> str:
         """Only the numbered sources (or closest articles), for after a streamed answer."""

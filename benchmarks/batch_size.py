@@ -20,12 +20,12 @@ from common import child, emit, our_texts, peak_mb, subset, table
 
 
 def run_child(size: int, backend: str, chunks: int, repeat: int) -> None:
-    from assistant.text.sentences import sentence_spans
+    from assistant.text.nlp import Linguist
 
     # ~17 chunks an article: the first chunks // 8 articles hold enough of them.
     embedder, _, texts = our_texts(subset(max(1, chunks // 8)), backend, size)
     texts = texts[:chunks]
-    spans = [sentence_spans(t) for t in texts]
+    spans = [Linguist().sentences(t) for t in texts]
     embedder.embed(["load the model before the clock starts"])
     loaded = peak_mb()
     best = float("inf")

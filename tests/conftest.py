@@ -33,12 +33,19 @@ def shared_embedder(corpus_assistant: Assistant):  # type: ignore[no-untyped-def
     return corpus_assistant.embedder
 
 
+@pytest.fixture(scope="session")
+def linguist(corpus_assistant: Assistant):  # type: ignore[no-untyped-def]
+    """spaCy's pipeline, loaded once for the session."""
+    return corpus_assistant.linguist
+
+
 @pytest.fixture
-def make_assistant(tmp_path: Path, shared_embedder):  # type: ignore[no-untyped-def]
+def make_assistant(tmp_path: Path, shared_embedder, linguist):  # type: ignore[no-untyped-def]
     """A factory of Assistants on a fresh, empty index in this test's temp folder."""
 
     def make(name: str = "index", **overrides) -> Assistant:  # type: ignore[no-untyped-def]
         overrides.setdefault("embedder", shared_embedder)
+        overrides.setdefault("linguist", linguist)
         return Assistant(index_dir=tmp_path / name, auto_ingest=False, **overrides)
 
     return make

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+
 import numpy as np
 import pytest
 
@@ -149,14 +152,15 @@ def test_stored_sentences_need_no_model_call(corpus_assistant: Assistant):
 
 
 def test_stored_spans_are_the_chunks_sentences_in_article_offsets(corpus_assistant: Assistant):
-    from assistant.text.sentences import sentence_spans
-
     db = corpus_assistant.index.db
     for article_id, start, end, text in db.execute(
         'SELECT article_id, start, "end", text FROM chunks'
     ).fetchall():
-        expected = {(start + a, start + b) for a, b in sentence_spans(text)}
-        assert set(corpus_assistant.index.sentence_vectors(article_id, start, end)) >= expected
+        spans = sorted(corpus_assistant.index.sentence_vectors(article_id, start, end))
+        pieces = [text[a - start : b - start] for a, b in spans]
+        assert all(p == p.strip() and p for p in pieces), "exact, stripped spans"
+        assert all(b <= a2 for (_, b), (a2, _) in itertools.pairwise(spans))
+        assert "".join("".join(pieces).split()) == "".join(text.split()), "they cover the chunk"
 
 
 @pytest.mark.parametrize(
@@ -181,7 +185,8 @@ def test_the_answer_is_the_sentence_that_adds_what_was_asked(
     assert assistant.ingest([write_jsonl(tmp_path / "ac.jsonl", [article])]).ok
     got = assistant.ask(question)
     assert got.answered and answer in got.sentences[0].text
-    monkeypatch.setattr(answering, "ANSWER_TYPE_WEIGHT", 0.0)
+    policy = dataclasses.replace(answering.AnswerPolicy(), answer_type_weight=0.0)
+    monkeypatch.setattr(assistant.answerer, "policy", policy)
     without = assistant.ask(question)
     assert answer not in without.sentences[0].text, "without the preference, the restatement"
 

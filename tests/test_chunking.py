@@ -4,17 +4,43 @@ from __future__ import annotations
 
 from assistant.ingest import Chunker, ChunkingPolicy
 from assistant.schema import Article
-from assistant.text.sentences import sentence_spans
+from assistant.text.nlp import Linguist
 
 
-def test_sentence_spans_are_exact():
-    text = "First one. Second “quoted.” Third?\nFourth line"
-    spans = sentence_spans(text)
-    assert [text[a:b] for a, b in spans] == [
-        "First one.",
-        "Second “quoted.”",
-        "Third?",
-        "Fourth line",
+def _split(linguist: Linguist, text: str) -> list[str]:
+    return [text[a:b] for a, b in linguist.sentences(text)]
+
+
+def test_sentence_spans_are_exact(linguist: Linguist):
+    text = "First one. Second “quoted.” Third?\n\nFourth line"
+    assert _split(linguist, text) == ["First one.", "Second “quoted.”", "Third?", "Fourth line"]
+
+
+def test_initials_titles_and_abbreviations_do_not_end_a_sentence(linguist: Linguist):
+    text = (
+        "The inquiry was led by former acting Attorney General Sally Q. Yates, who was hired "
+        "by the league. Mr. Smith met Dr. Jones in the U.S. on Friday."
+    )
+    assert _split(linguist, text) == [
+        "The inquiry was led by former acting Attorney General Sally Q. Yates, who was hired "
+        "by the league.",
+        "Mr. Smith met Dr. Jones in the U.S. on Friday.",
+    ]
+
+
+def test_a_question_inside_a_quote_does_not_end_the_sentence(linguist: Linguist):
+    text = "She kept shouting, “Where is Nancy? Where is Nancy?” as officers arrived. He left."
+    assert _split(linguist, text) == [
+        "She kept shouting, “Where is Nancy? Where is Nancy?” as officers arrived.",
+        "He left.",
+    ]
+
+
+def test_a_paragraph_break_ends_a_sentence(linguist: Linguist):
+    text = "Biden is expected to be isolating\n\nBiden has ramped up his travel."
+    assert _split(linguist, text) == [
+        "Biden is expected to be isolating",
+        "Biden has ramped up his travel.",
     ]
 
 

@@ -161,9 +161,10 @@ SPAN_TEXTS = [
 
 
 def _sentence_spans_of(texts: list[str]) -> list[list[tuple[int, int]]]:
-    from assistant.text.sentences import sentence_spans
+    from assistant.text.nlp import Linguist
 
-    return [sentence_spans(t, t.index("\n") + 1) for t in texts]
+    linguist = Linguist()
+    return [linguist.sentences(t, t.index("\n") + 1) for t in texts]
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])

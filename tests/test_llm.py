@@ -209,9 +209,9 @@ def test_extractive_ask_stream_yields_its_text_then_the_answer(corpus_assistant:
     assert isinstance(items[-1], Answer) and items[0] == items[-1].text
 
 
-def test_sentences_split_with_markers_after_the_full_stop():
+def test_sentences_split_with_markers_after_the_full_stop(corpus_assistant):
     text = "Mr. Mensch leads it. [1] It raised €600 million [2][3]. The U.S. deal closed [1]."
-    assert split_sentences(text) == [
+    assert split_sentences(text, corpus_assistant.linguist) == [
         "Mr. Mensch leads it [1].",
         "It raised €600 million [2][3].",
         "The U.S. deal closed [1].",

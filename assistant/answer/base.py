@@ -98,18 +98,29 @@ def not_covered(question: str, passages: list[Passage], limit: int = 3) -> Answe
 
 
 class Numbering:
-    """Citation numbers in order of first use, one number per distinct cited span."""
+    """Citation numbers in order of first use, one number (one source card) per article.
+
+    A second span cited from the same passage widens that article's citation to cover both,
+    so the card still quotes every word that backs the answer.
+    """
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.passages = passages
         self.citations: list[Citation] = []
-        self._numbers: dict[tuple[int, int, int], int] = {}
+        self._numbers: dict[str, int] = {}
+        self._passage_of: dict[int, int] = {}  # citation number -> passage index
 
     def number(self, span: Span) -> int:
-        """The number of `span`, giving it the next one the first time it is cited."""
-        key = (span.passage, span.start, span.end)
-        if key not in self._numbers:
-            self._numbers[key] = n = len(self.citations) + 1
-            passage = self.passages[span.passage]
+        """The number of `span`'s article, giving it the next one the first time it is cited."""
+        passage = self.passages[span.passage]
+        n = self._numbers.get(passage.article_id)
+        if n is None:
+            n = self._numbers[passage.article_id] = len(self.citations) + 1
+            self._passage_of[n] = span.passage
             self.citations.append(Citation.of_span(n, passage, span.text, span.start, span.end))
-        return self._numbers[key]
+        elif self._passage_of[n] == span.passage:
+            old = self.citations[n - 1]
+            start, end = min(old.start, span.start), max(old.end, span.end)
+            text = passage.text[start - passage.start : end - passage.start]
+            self.citations[n - 1] = Citation.of_span(n, passage, text, start, end)
+        return n

@@ -12,6 +12,7 @@ here: what is sent to the model (prompting.py) or what is done with its reply (l
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,32 @@ def llamacpp_model(model: str | None) -> BaseChatModel:
 ChatModelFactory = Callable[[str | None], BaseChatModel]
 
 
+def reported_context(chat_model: BaseChatModel) -> int | None:
+    """The context window, in tokens, that the model or its server reports, if any.
+
+    The in-process model knows its own; llama.cpp's `llama-server` reports its window at
+    GET /props. Other servers (Ollama, api.openai.com, llama-cpp-python's server) say
+    nothing there, and the `llm_context` setting stands in.
+    """
+    if isinstance(chat_model, LlamaCppChat):
+        return chat_model.n_ctx
+    base_url = getattr(chat_model, "openai_api_base", None)
+    return _props_context(base_url) if base_url else None
+
+
+def _props_context(base_url: str) -> int | None:
+    import httpx
+
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        props = httpx.get(f"{root}/props", timeout=3).raise_for_status().json()
+        settings = props.get("default_generation_settings") or {}
+        n_ctx = int(settings.get("n_ctx") or props.get("n_ctx") or 0)
+    except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+        return None  # not llama-server (404, not JSON) or unreachable: the call will say
+    return n_ctx or None
+
+
 CHAT_MODELS: dict[str, ChatModelFactory] = {
     "openai": openai_model,
     "ollama": ollama_model,
@@ -113,17 +140,21 @@ class LlamaCppChat(BaseChatModel):
     max_tokens: int = MAX_TOKENS
     temperature: float = 0.0
     _llama: Any = PrivateAttr(default=None)
+    # One llama.cpp context holds one conversation at a time: the lock makes concurrent
+    # questions (Gradio's workers) load the model once and then take turns.
+    _lock: Any = PrivateAttr(default_factory=threading.RLock)
 
     @property
     def _llm_type(self) -> str:
         return "llamacpp"
 
     def _client(self) -> Any:
-        if self._llama is None:
-            from llama_cpp import Llama
+        with self._lock:
+            if self._llama is None:
+                from llama_cpp import Llama
 
-            self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, verbose=False)
-        return self._llama
+                self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, verbose=False)
+            return self._llama
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None) -> dict[str, Any]:
         roles = {"system": "system", "human": "user", "ai": "assistant"}
@@ -141,7 +172,8 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        out = self._client().create_chat_completion(**self._request(messages, stop))
+        with self._lock:
+            out = self._client().create_chat_completion(**self._request(messages, stop))
         text = out["choices"][0]["message"].get("content") or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
 
@@ -152,11 +184,12 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        parts = self._client().create_chat_completion(**self._request(messages, stop), stream=True)
-        for part in parts:
-            delta = part["choices"][0]["delta"].get("content")
-            if delta:
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=chunk)
-                yield chunk
+        with self._lock:  # held while the reply streams: the context is busy until then
+            request = self._request(messages, stop)
+            for part in self._client().create_chat_completion(**request, stream=True):
+                delta = part["choices"][0]["delta"].get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk

@@ -1,29 +1,31 @@
 """Passages -> Answer. The default answerer is extractive: it quotes, it never invents.
 
-It splits the retrieved passages into sentences, scores each against the question
-(embedding similarity, overlap on the question's content words, and whether it holds the
-kind of term the question asks for: a name, a number, a date) and answers with the best
-one or two, each cited. Other articles that state the same thing are cited beside it.
-When no passage is similar enough to the question (the evidence gate), it answers that the
-corpus does not cover the question and lists the closest articles instead. Sentence vectors
-come from the index when ingest stored them (pooled from the chunk's token vectors, see
-`Embedder.embed_spans`); only sentences it lacks are embedded at question time.
+It reads what the question asks (question.py: the kind of answer, the predicate, the
+names), splits the retrieved passages into sentences (the spans ingest stored, found by
+spaCy), and scores each: similarity to the question, the share of the question's words it
+holds (words of its article's title count half, for a sentence that says only "the
+company"), whether it uses the question's predicate ("designed"), and, for the best few,
+whether it holds an entity of the asked-for type that the question does not already name.
+It answers with the best sentence and runners-up that add to it, at most three sentences
+and a word budget, each cited, and a short answer (short.py) when one span is well
+supported. Other articles that state the same thing are cited beside it.
 
-Answerers share one seam: `answer(question, passages, query_vector) -> Answer`. LLM
-answerers live in `llm.py` and register in `ANSWERERS` by backend name.
+Two gates keep it honest: no sentence close enough to the question, or an answering
+passage that holds too few of the question's words, and it says the corpus does not cover
+the question, listing the closest articles instead.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..embedding.embedder import Embedder
 from ..schema import Answer, Passage, Sentence
-from ..text.sentences import sentence_spans
-from ..text.terms import key_terms
-from ..text.words import content_words
+from ..text.nlp import Entity, Linguist
+from ..text.words import stems
 from .base import (
     Answerer,
     Numbering,
@@ -33,13 +35,40 @@ from .base import (
     no_stored_sentences,
     not_covered,
 )
+from .question import Asked, read_question
+from .short import short_answer
 
-SENTENCE_GATE = 0.35
-LEXICAL_WEIGHT = 0.25
-# A sentence that holds what the question asks for (README, "Retrieval quality").
-ANSWER_TYPE_WEIGHT = 0.2
-CORROBORATION = 0.80  # cosine between two sentences that state the same fact
-RUNNER_UP = 0.03  # a second sentence joins the answer only this close to the best
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """How sentences are scored and chosen (docs/evaluation.md has how each was set).
+
+    - `sentence_gate`: a sentence less close (cosine) to the question never answers it.
+    - `evidence_gate`: no sentence at least this close: the corpus does not cover it.
+    - `coverage_gate`: the share of the question's words that the answering passage, with
+      its title, must hold; a passage that shares less is about something else.
+    - `lexical_weight`, `predicate_weight`, `answer_type_weight`: what holding the question's
+      words, its predicate, and an entity of the asked-for type add to the cosine.
+    - `typed`: how many of the best sentences are read for entities (NER is the costly part).
+    - `runner_up`: a further sentence joins the answer only this close to the best.
+    - `corroboration`: the cosine between two sentences that state the same fact.
+    """
+
+    sentence_gate: float = 0.35
+    evidence_gate: float = 0.45
+    coverage_gate: float = 0.45
+    lexical_weight: float = 1.75
+    predicate_weight: float = 1.0
+    answer_type_weight: float = 2.0
+    lede_weight: float = 0.9
+    rank_weight: float = 1.0
+    position_weight: float = -0.35
+    typed: int = 4
+    runner_up: float = 1.0
+    corroboration: float = 0.80
+    max_sentences: int = 3
+    max_words: int = 80
+    max_candidates: int = 16
 
 
 class ExtractiveAnswerer(Answerer):
@@ -48,43 +77,61 @@ class ExtractiveAnswerer(Answerer):
     def __init__(
         self,
         embedder: Embedder,
-        max_sentences: int = 2,
-        max_candidates: int = 16,
+        linguist: Linguist | None = None,
         sentences: SentenceLookup = no_stored_sentences,
+        policy: AnswerPolicy | None = None,
     ) -> None:
         self.embedder = embedder
+        self.linguist = linguist or Linguist()
         self.sentences = sentences
-        self.max_sentences = max_sentences
-        # Embedding sentences is the answerer's whole cost; a cheap lexical shortlist
-        # bounds it whatever k is.
-        self.max_candidates = max_candidates
+        self.policy = policy or AnswerPolicy()
 
     def answer(self, question: str, passages: list[Passage], query_vector: np.ndarray) -> Answer:
         if gate_closed(passages):
             return not_covered(question, passages)
-        candidates = _shortlist(question, _sentences(passages), self.max_candidates)
-        vectors = self._vectors(passages, candidates)
+        policy = self.policy
+        asked = read_question(question, self.linguist)
+        stored = [self.sentences(p.article_id, p.start, p.end) for p in passages]
+        candidates = _shortlist(
+            asked, passages, _sentences(passages, stored, self.linguist), policy.max_candidates
+        )
+        vectors = self._vectors(candidates, stored)
         similarity = vectors @ query_vector
-        # The evidence gate: only a sentence this close to the question may answer it.
-        if similarity.max() < SENTENCE_GATE:
+        best = int(np.argmax(similarity))
+        if similarity[best] < max(policy.sentence_gate, policy.evidence_gate):
             return not_covered(question, passages)
-        overlap = _overlap(question, candidates)
-        scores = similarity + LEXICAL_WEIGHT * overlap
-        scores += ANSWER_TYPE_WEIGHT * _brings_answer(question, candidates)
-        scores[similarity < SENTENCE_GATE] = -np.inf
-        order = [int(i) for i in np.argsort(-scores)]
-        chosen = self._choose(order, scores, vectors, overlap)
-        return _compose(question, passages, candidates, chosen, vectors, similarity)
+        overlap = _overlap(asked, passages, candidates)
+        scores = similarity + policy.lexical_weight * overlap
+        scores += policy.predicate_weight * _says(asked, candidates)
+        scores += policy.lede_weight * _ledes(passages, candidates)
+        scores += policy.rank_weight * _rank_prior(candidates)
+        scores += policy.position_weight * _position(passages, candidates)
+        scores[similarity < policy.sentence_gate] = -np.inf
+        top = [int(i) for i in np.argsort(-scores)[: policy.typed] if np.isfinite(scores[i])]
+        entities = dict(
+            zip(top, self.linguist.entities([candidates[i].text for i in top]), strict=True)
+        )
+        for i, found in entities.items():
+            scores[i] += policy.answer_type_weight * _brings(asked, found)
+        order = [int(i) for i in np.argsort(-scores) if np.isfinite(scores[i])]
+        if _coverage(asked, passages[candidates[order[0]].passage]) < policy.coverage_gate:
+            return not_covered(question, passages)
+        chosen = self._choose(order, scores, vectors, overlap, candidates)
+        short = short_answer(
+            asked,
+            [
+                (candidates[i].text, entities.get(i, []), passages[candidates[i].passage].source)
+                for i in chosen
+            ],
+        )
+        answer = _compose(question, passages, candidates, chosen, vectors, similarity, policy)
+        return dataclasses.replace(answer, short_answer=short)
 
-    def _vectors(self, passages: list[Passage], candidates: list[Span]) -> np.ndarray:
+    def _vectors(
+        self, candidates: list[Span], stored: list[dict[tuple[int, int], np.ndarray]]
+    ) -> np.ndarray:
         """Stored vectors where the index has them; the model embeds only the rest."""
-        stored: dict[int, dict[tuple[int, int], np.ndarray]] = {}
-        found: list[np.ndarray | None] = []
-        for c in candidates:
-            if c.passage not in stored:
-                p = passages[c.passage]
-                stored[c.passage] = self.sentences(p.article_id, p.start, p.end)
-            found.append(stored[c.passage].get((c.start, c.end)))
+        found = [stored[c.passage].get((c.start, c.end)) for c in candidates]
         missing = [i for i, v in enumerate(found) if v is None]
         fresh = self.embedder.embed([candidates[i].text for i in missing])
         for row, i in enumerate(missing):
@@ -94,102 +141,125 @@ class ExtractiveAnswerer(Answerer):
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def _choose(
-        self, order: list[int], scores: np.ndarray, vectors: np.ndarray, overlap: np.ndarray
+        self,
+        order: list[int],
+        scores: np.ndarray,
+        vectors: np.ndarray,
+        overlap: np.ndarray,
+        candidates: list[Span],
     ) -> list[int]:
         """The best sentence, and runners-up that are as close, as much on the question's
-        words, and not a restatement of one already chosen: no more than needed."""
+        words, and not a restatement of one already chosen, within the word budget."""
+        policy = self.policy
         best = order[0]
         chosen = [best]
+        words = len(candidates[best].text.split())
         for i in order[1:]:
-            if len(chosen) >= self.max_sentences or scores[i] < scores[best] - RUNNER_UP:
+            if len(chosen) >= policy.max_sentences or scores[i] < scores[best] - policy.runner_up:
                 break
-            on_topic = overlap[i] >= overlap[best]
-            if on_topic and all(vectors[i] @ vectors[j] < CORROBORATION for j in chosen):
+            length = len(candidates[i].text.split())
+            new = all(vectors[i] @ vectors[j] < policy.corroboration for j in chosen)
+            if new and words + length <= policy.max_words:
                 chosen.append(i)
+                words += length
         return chosen
 
 
-def _sentences(passages: list[Passage]) -> list[Span]:
+def _sentences(
+    passages: list[Passage],
+    stored: list[dict[tuple[int, int], np.ndarray]],
+    linguist: Linguist,
+) -> list[Span]:
+    """Each passage's sentences: the spans ingest stored vectors for, else spaCy's."""
     out = []
     for n, p in enumerate(passages):
-        for a, b in sentence_spans(p.text):
-            text = p.text[a:b]
+        spans = sorted(stored[n]) or [
+            (p.start + a, p.start + b) for a, b in linguist.sentences(p.text)
+        ]
+        for a, b in spans:
+            text = p.text[a - p.start : b - p.start]
             if len(text.split()) >= 4:
-                out.append(Span(n, p.start + a, p.start + b, text))
+                out.append(Span(n, a, b, text))
     if not out:  # passages of fragments only: fall back to whole passages
         out = [Span(n, p.start, p.end, p.text) for n, p in enumerate(passages)]
     return out
 
 
-def _shortlist(question: str, candidates: list[Span], limit: int) -> list[Span]:
+def _shortlist(
+    asked: Asked, passages: list[Passage], candidates: list[Span], limit: int
+) -> list[Span]:
     """The `limit` sentences sharing most words with the question, earlier passages first."""
     if len(candidates) <= limit:
         return candidates
-    overlap = _overlap(question, candidates)
+    overlap = _overlap(asked, passages, candidates)
     order = sorted(range(len(candidates)), key=lambda i: (-overlap[i], candidates[i].passage))
     return [candidates[i] for i in sorted(order[:limit])]
 
 
-def _overlap(question: str, candidates: list[Span]) -> np.ndarray:
-    """Share of the question's content words that each sentence contains."""
-    wanted = content_words(question)
-    if not wanted:
+def _overlap(asked: Asked, passages: list[Passage], candidates: list[Span]) -> np.ndarray:
+    """Share of the question's word stems each sentence holds; a word found only in its
+    article's title counts half."""
+    if not asked.words:
         return np.zeros(len(candidates))
-    return np.array([len(wanted & content_words(c.text)) / len(wanted) for c in candidates])
-
-
-# What a question asks for, by its wording: a number, a time, or a name.
-_ASKS_NUMBER = re.compile(
-    r"\bhow (?:many|much|old|long|far|big|large|tall|high|fast)\b"
-    r"|\bwhat (?:percentage|percent|number|amount|age)\b",
-    re.IGNORECASE,
-)
-_ASKS_TIME = re.compile(
-    r"^\W*when\b|\bwhat (?:day|date|month|year|time)\b|\bin which (?:month|year)\b",
-    re.IGNORECASE,
-)
-_ASKS_NAME = re.compile(r"\b(?:who|whom|whose|which)\b", re.IGNORECASE)
-_NUMBER_WORDS = frozenset(
-    re.findall(
-        r"\w+",
-        """one two three four five six seven eight nine ten eleven twelve thirteen fourteen
-    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy
-    eighty ninety hundred thousand million billion trillion dozen dozens half""",
-    )
-)
-
-
-def _brings_answer(question: str, candidates: list[Span]) -> np.ndarray:
-    """1 for each sentence holding a term of the kind the question asks for that the
-    question does not itself contain, else 0: a number for "how many", a date, number or
-    name (months and weekdays are capitalised) for "when", a name for "who" and "which".
-    Other questions give every sentence 0.
-
-    The best-scoring sentence is otherwise often the one that restates the question
-    ("the company has cut air conditioning"), because it shares the most with it; the
-    answer is what a sentence adds ("Bed Bath & Beyond").
-    """
-    if _ASKS_NUMBER.search(question):
-        kinds: tuple[str, ...] = ("numbers",)
-    elif _ASKS_TIME.search(question):
-        kinds = ("dates", "numbers", "names")
-    elif _ASKS_NAME.search(question):
-        kinds = ("names",)
-    else:
-        return np.zeros(len(candidates))
-    asked = _terms(question)
+    titles = [stems(p.title) for p in passages]
     out = np.zeros(len(candidates))
     for i, c in enumerate(candidates):
-        terms = _terms(c.text)
-        out[i] = any(terms[k] - asked[k] for k in kinds)
+        own = asked.words & stems(c.text)
+        from_title = (asked.words & titles[c.passage]) - own
+        out[i] = (len(own) + 0.5 * len(from_title)) / len(asked.words)
     return out
 
 
-def _terms(text: str) -> dict[str, frozenset[str]]:
-    """A sentence's dates, names and numbers, the numbers written in words included."""
-    terms = key_terms(text)
-    words = _NUMBER_WORDS.intersection(re.findall(r"[a-z]+", text.lower()))
-    return {"dates": terms.dates, "names": terms.names, "numbers": terms.numbers | words}
+def _says(asked: Asked, candidates: list[Span]) -> np.ndarray:
+    """1 for each sentence that uses one of the question's verbs ("designed"), else 0."""
+    if not asked.predicates:
+        return np.zeros(len(candidates))
+    return np.array([bool(asked.predicates & stems(c.text)) for c in candidates], dtype=float)
+
+
+def _rank_prior(candidates: list[Span]) -> np.ndarray:
+    """1 / (1 + the rank of the sentence's passage): retrieval already ranked the articles."""
+    return np.array([1.0 / (1 + c.passage) for c in candidates])
+
+
+def _position(passages: list[Passage], candidates: list[Span]) -> np.ndarray:
+    """Where in its passage a sentence starts, 0 (first) to 1 (last)."""
+    return np.array(
+        [
+            (c.start - passages[c.passage].start) / max(1, len(passages[c.passage].text))
+            for c in candidates
+        ]
+    )
+
+
+def _ledes(passages: list[Passage], candidates: list[Span]) -> np.ndarray:
+    """1 for each article's first sentence, its lede: news tells who, what and when first."""
+    out = np.zeros(len(candidates))
+    seen: set[int] = set()
+    for i, c in enumerate(candidates):
+        if c.passage not in seen and passages[c.passage].start == 0:
+            out[i] = 1.0
+        seen.add(c.passage)
+    return out
+
+
+def _brings(asked: Asked, entities: list[Entity]) -> float:
+    """How well the sentence holds an entity of an asked-for type that the question does
+    not name (the answer is what a sentence adds, not what it shares with the question):
+    1 for the best type ("who": a person), half for a later one (an organisation)."""
+    ranks = [
+        asked.wants.index(e.label)
+        for e in entities
+        if e.label in asked.wants and not asked.in_question(e.text)
+    ]
+    return (1.0 if min(ranks) == 0 else 0.5) if ranks else 0.0
+
+
+def _coverage(asked: Asked, passage: Passage) -> float:
+    """The share of the question's word stems that the passage, with its title, holds."""
+    if not asked.words:
+        return 1.0
+    return len(asked.words & (stems(passage.title) | stems(passage.text))) / len(asked.words)
 
 
 def _compose(
@@ -199,20 +269,21 @@ def _compose(
     chosen: list[int],
     vectors: np.ndarray,
     similarity: np.ndarray,
+    policy: AnswerPolicy,
 ) -> Answer:
     """Number citations in order of first use; cite corroborating articles too."""
     numbering = Numbering(passages)
     sentences = []
     for i in chosen:
-        support = [i, *_corroborating(i, candidates, vectors, passages)]
-        refs = tuple(numbering.number(candidates[j]) for j in support)
+        support = [i, *_corroborating(i, candidates, vectors, passages, policy.corroboration)]
+        refs = tuple(dict.fromkeys(numbering.number(candidates[j]) for j in support))
         sentences.append(Sentence(candidates[i].text, refs, float(similarity[i])))
     text = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in sentences)
     return Answer(question, text, tuple(numbering.citations), True, tuple(sentences))
 
 
 def _corroborating(
-    i: int, candidates: list[Span], vectors: np.ndarray, passages: list[Passage]
+    i: int, candidates: list[Span], vectors: np.ndarray, passages: list[Passage], gate: float
 ) -> list[int]:
     """The best sentence from each other article that states the same as sentence i."""
     article = passages[candidates[i].passage].article_id
@@ -220,6 +291,6 @@ def _corroborating(
     for j, c in enumerate(candidates):
         other = passages[c.passage].article_id
         sim = float(vectors[i] @ vectors[j])
-        if other != article and sim >= CORROBORATION and sim > best.get(other, (0.0, -1))[0]:
+        if other != article and sim >= gate and sim > best.get(other, (0.0, -1))[0]:
             best[other] = (sim, j)
     return [j for _, j in sorted(best.values(), reverse=True)][:2]

@@ -16,11 +16,14 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from ..config import DEFAULT_LLM_CONTEXT
 from ..embedding.embedder import Embedder
 from ..errors import BackendError
 from ..schema import Answer, Passage
+from ..text.nlp import Linguist
 from .base import Answerer, StreamItem, gate_closed, not_covered
-from .prompting import NOT_IN_PASSAGES, answer_messages, rewrite_messages
+from .chat_models import MAX_TOKENS, reported_context
+from .prompting import NOT_IN_PASSAGES, answer_messages, fit_passages, rewrite_messages
 from .verify import Verifier, iter_checked
 
 
@@ -36,11 +39,25 @@ class LLMAnswerer(Answerer):
         embedder: Embedder,
         unsupported: str = "drop",
         backend: str = "llm",
+        context: int = DEFAULT_LLM_CONTEXT,
+        linguist: Linguist | None = None,
     ) -> None:
+        """`context` is the model's context window in tokens, used unless the model or its
+        server reports its own (`reported_context`)."""
         self.chat_model = chat_model
         self.embedder = embedder
         self.unsupported = unsupported
         self.backend = backend
+        self.context = context
+        self.linguist = linguist or Linguist()
+        self._window: int | None = None
+
+    @property
+    def window(self) -> int:
+        """The context window the prompt is fitted to: the server's, else the setting."""
+        if self._window is None:  # asked once; two threads asking at once get one answer
+            self._window = reported_context(self.chat_model) or self.context
+        return self._window
 
     def answer(self, question: str, passages: list[Passage], query_vector: np.ndarray) -> Answer:
         final = None
@@ -57,7 +74,10 @@ class LLMAnswerer(Answerer):
         if gate_closed(passages):
             yield not_covered(question, passages)
             return
-        verifier = Verifier(self.embedder, passages, self.unsupported)
+        # The model sees, cites and is checked against the passages that fit its window.
+        budget = self.window - MAX_TOKENS
+        passages = fit_passages(question, passages, budget, self.linguist.sentences)
+        verifier = Verifier(self.embedder, passages, self.unsupported, self.linguist)
         text = ""
         for item in iter_checked(verifier, self._deltas(answer_messages(question, passages))):
             if isinstance(item, str):
@@ -81,7 +101,7 @@ class LLMAnswerer(Answerer):
         except BackendError:
             raise
         except Exception as exc:
-            raise describe_failure(self.backend, exc) from exc
+            raise describe_failure(self.backend, exc, self.window) from exc
 
 
 def _declines(text: str) -> bool:
@@ -90,9 +110,17 @@ def _declines(text: str) -> bool:
     return said.startswith(NOT_IN_PASSAGES.lower()[:-1]) or said.startswith("not covered")
 
 
-def describe_failure(backend: str, exc: Exception) -> BackendError:
-    """A model call that failed, worded so the reader knows what to try."""
+def describe_failure(backend: str, exc: Exception, window: int | None = None) -> BackendError:
+    """A model call that failed, worded so the reader knows what to try; `window` is the
+    context window, in tokens, that the prompt was fitted to."""
     names = {c.__name__ for c in type(exc).__mro__}
+    if window and _overflowed(names, exc):
+        return BackendError(
+            f"the {backend} model could not take the prompt ({exc}): it was fitted to a "
+            f"{window}-token context window, and the server's is smaller. Set "
+            "ASSISTANT_LLM_CONTEXT to the context size the server was started with (llama.cpp: "
+            "--n_ctx or -c), or restart the server with a larger one"
+        )
     if names & {"APIConnectionError", "ConnectError", "ConnectionError", "ConnectTimeout"}:
         return BackendError(f"cannot reach the {backend} model ({exc}): {_where(backend)}")
     if "AuthenticationError" in names:
@@ -103,6 +131,20 @@ def describe_failure(backend: str, exc: Exception) -> BackendError:
             "set --model or ASSISTANT_LLM_MODEL to a model it serves"
         )
     return BackendError(f"the {backend} model failed: {type(exc).__name__}: {exc}")
+
+
+def _overflowed(names: set[str], exc: Exception) -> bool:
+    """Whether a failure says the prompt was longer than the server's context window.
+
+    A server that refuses says so in a 400 (OpenAI's `context_length_exceeded`,
+    llama-server's `exceed_context_size_error`); llama-cpp-python's server instead ends
+    the stream before its first chunk, which LangChain reports as "No generation chunks
+    were returned".
+    """
+    said = str(exc).lower()
+    if "BadRequestError" in names:
+        return "context" in said
+    return "no generation chunks" in said
 
 
 def _where(backend: str) -> str:

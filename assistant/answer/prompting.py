@@ -6,21 +6,32 @@ and the system prompt says that fenced text is material to quote, never instruct
 article cannot close the fence early: fence tags inside article text (and quotes inside
 the attributes) are neutralised before they are sent.
 
+The passages must fit the model's context window with room for the answer:
+`fit_passages` cuts the least relevant passage text first, to an estimate that errs high
+(a server given a prompt longer than its window fails, or silently truncates it).
+
 This module builds messages only; it neither calls a model nor checks what comes back
 (that is `verify.py`'s job: a prompt asks for honesty, the verifier enforces it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from ..errors import BackendError
 from ..schema import Passage
+
+# text -> its sentences' (start, end) spans (text.nlp.Linguist.sentences)
+Splitter = Callable[[str], list[tuple[int, int]]]
 
 # What the model says when the passages do not answer; the answerer recognises it.
 NOT_IN_PASSAGES = "The passages do not answer this question."
+CHARS_PER_TOKEN = 3  # for estimating a prompt's size; see estimate_tokens
+TEMPLATE_TOKENS = 16  # the chat template's role markers around one message
 
 SYSTEM_PROMPT = f"""\
 You answer questions about the news using only the numbered passages you are given.
@@ -65,6 +76,57 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
     blocks = "\n\n".join(format_passage(n, p) for n, p in enumerate(passages, start=1))
     user = f"Passages:\n\n{blocks}\n\nQuestion: {fence(question)}\nAnswer with [n] citations:"
     return [SystemMessage(SYSTEM_PROMPT), HumanMessage(user)]
+
+
+def estimate_tokens(text: str) -> int:
+    """A count of tokens that errs high: English runs nearer four characters a token in
+    the tokenizers of the models we serve, and names and numbers fewer. We cannot count
+    exactly without the server's tokenizer, and a prompt that overflows fails outright."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def prompt_tokens(messages: Sequence[BaseMessage]) -> int:
+    """The estimated size of these messages once the chat template wraps them."""
+    return sum(estimate_tokens(m.text) + TEMPLATE_TOKENS for m in messages)
+
+
+def fit_passages(
+    question: str, passages: Sequence[Passage], budget: int, sentences: Splitter
+) -> list[Passage]:
+    """The passages, cut so that `answer_messages` is estimated at `budget` tokens or less.
+
+    The least relevant passage loses text first: its last sentences, then, if no whole
+    sentence is left within the cut, the passage itself; then the next least relevant.
+    What is kept stays in order, so the numbers the model cites are those of the list
+    returned. Raises BackendError when even the question alone does not fit.
+    """
+    kept: list[Passage | None] = list(passages)
+    for i in sorted(range(len(passages)), key=lambda i: passages[i].score):
+        over = prompt_tokens(answer_messages(question, _present(kept))) - budget
+        if over <= 0:
+            break
+        chars = len(passages[i].text) - over * CHARS_PER_TOKEN
+        kept[i] = _shorten(passages[i], chars, sentences)
+    fitted = _present(kept)
+    if prompt_tokens(answer_messages(question, fitted)) > budget:
+        raise BackendError(
+            f"the question is too long for the model's context window ({budget} tokens left "
+            "for the prompt): shorten it, or raise ASSISTANT_LLM_CONTEXT to the model's "
+            "context size if the server was started with a larger one"
+        )
+    return fitted
+
+
+def _present(passages: Sequence[Passage | None]) -> list[Passage]:
+    return [p for p in passages if p is not None]
+
+
+def _shorten(p: Passage, chars: int, sentences: Splitter) -> Passage | None:
+    """`p` cut to the whole sentences within its first `chars` characters, or None."""
+    ends = [b for _, b in sentences(p.text) if b <= chars]
+    if not ends:
+        return None
+    return dataclasses.replace(p, text=p.text[: ends[-1]], end=p.start + ends[-1])
 
 
 def rewrite_messages(question: str, history: Sequence[str]) -> list[BaseMessage]:

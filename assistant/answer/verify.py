@@ -2,8 +2,8 @@
 
 A sentence is supported by a passage when some span of it (one sentence, or two adjacent
 ones in the same paragraph) holds, together with the article's title and date, every date,
-number and name (capitalised word) of the sentence, and is close to it in meaning: cosine
->= SUPPORT_GATE (BARE_GATE when the sentence has no name, number or date to hold).
+number and name (the words of its named entities) of the sentence, and is close to it in
+meaning: cosine >= SUPPORT_GATE (BARE_GATE when the sentence has no name, number or date to hold).
 Then, per sentence:
 
 - markers that point to no passage ([7] of five) are removed;
@@ -41,7 +41,7 @@ import numpy as np
 from ..embedding.embedder import Embedder
 from ..errors import SettingsError
 from ..schema import Answer, Passage, Sentence
-from ..text.sentences import sentence_spans
+from ..text.nlp import Linguist
 from ..text.terms import Terms, fold, full_dates, key_terms
 from .base import Checked, Numbering, Span, not_covered
 
@@ -54,12 +54,6 @@ UNVERIFIED = "(unverified)"
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 # Markers a model puts after the full stop ("... 2023. [1]") belong to that sentence.
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
-# A sentence ends at . ! ? before white space and a capital, digit or quote; common
-# abbreviations (Mr., U.S., Jan.) do not end one.
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'“(]?[A-Z0-9])")
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Inc|Ltd|Co|Jan|Feb|Aug|Sept?|Oct|Nov|Dec|vs)|\b[A-Z])\.$"
-)
 
 
 def normalise(text: str) -> str:
@@ -67,18 +61,10 @@ def normalise(text: str) -> str:
     return _TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, linguist: Linguist) -> list[str]:
     """The sentences of a generated answer, markers still attached."""
     text = normalise(" ".join(text.split()))
-    out: list[str] = []
-    pos = 0
-    for m in _BOUNDARY.finditer(text):
-        if _ABBREVIATION.search(text[pos : m.start()]):
-            continue
-        out.append(text[pos : m.start()])
-        pos = m.end()
-    out.append(text[pos:])
-    return [s.strip() for s in out if s.strip()]
+    return [text[a:b] for a, b in linguist.sentences(text)]
 
 
 def cited_numbers(sentence: str) -> list[int]:
@@ -105,7 +91,11 @@ class Verifier:
     """Checks the sentences of one answer against one list of passages, in order."""
 
     def __init__(
-        self, embedder: Embedder, passages: Sequence[Passage], unsupported: str = "drop"
+        self,
+        embedder: Embedder,
+        passages: Sequence[Passage],
+        unsupported: str = "drop",
+        linguist: Linguist | None = None,
     ) -> None:
         if unsupported not in UNSUPPORTED_MODES:
             valid = ", ".join(UNSUPPORTED_MODES)
@@ -115,7 +105,8 @@ class Verifier:
         self.embedder = embedder
         self.passages = list(passages)
         self.unsupported = unsupported
-        self._spans = [_spans(n, p) for n, p in enumerate(self.passages)]
+        self.linguist = linguist or Linguist()
+        self._spans = [_spans(n, p, self.linguist) for n, p in enumerate(self.passages)]
         flat = [s.text for spans in self._spans for s in spans]
         vectors = embedder.embed(flat) if flat else np.zeros((0, 1))
         self._vectors, i = [], 0
@@ -133,7 +124,7 @@ class Verifier:
         rather than the whole passage stops "1 August 2025" being backed by a sentence
         about 1 August 2024 next to another about 2025.
         """
-        terms = key_terms(text)
+        terms = key_terms(text, self.linguist.entities([text])[0])
         sims = self._vectors[n] @ vector
         spans = self._spans[n]
         usable = [i for i, s in enumerate(spans) if _holds(self._meta[n], s.text, terms)]
@@ -197,10 +188,11 @@ def verify(
     passages: Sequence[Passage],
     embedder: Embedder,
     unsupported: str = "drop",
+    linguist: Linguist | None = None,
 ) -> Answer:
     """Check a whole generated answer at once (see `Verifier` to do it while streaming)."""
-    verifier = Verifier(embedder, passages, unsupported)
-    for sentence in split_sentences(text):
+    verifier = Verifier(embedder, passages, unsupported, linguist)
+    for sentence in split_sentences(text, verifier.linguist):
         verifier.add(sentence)
     return verifier.answer(question)
 
@@ -216,18 +208,18 @@ def iter_checked(verifier: Verifier, chunks: Iterable[str]) -> Iterator[str | Ch
     for chunk in chunks:
         yield chunk
         buffer += chunk
-        sentences = split_sentences(buffer)
+        sentences = split_sentences(buffer, verifier.linguist)
         for sentence in sentences[done:-1]:
             yield verifier.add(sentence)
         done = max(done, len(sentences) - 1)
-    for sentence in split_sentences(buffer)[done:]:
+    for sentence in split_sentences(buffer, verifier.linguist)[done:]:
         yield verifier.add(sentence)
 
 
-def _spans(n: int, p: Passage) -> list[Span]:
+def _spans(n: int, p: Passage, linguist: Linguist) -> list[Span]:
     """Sentences of passage `n`, and each pair of adjacent ones in the same paragraph
     (models merge sentences, but a paragraph break usually changes the subject)."""
-    bounds = sentence_spans(p.text) or [(0, len(p.text))]
+    bounds = linguist.sentences(p.text) or [(0, len(p.text))]
     out = [Span(n, p.start + a, p.start + b, p.text[a:b]) for a, b in bounds]
     for (a, a_end), (b_start, b) in itertools.pairwise(bounds):
         if "\n" not in p.text[a_end:b_start]:

@@ -77,19 +77,27 @@ class ProgressBar:
 def print_streamed(items: Iterable[StreamItem]) -> Answer:
     """Print text as the model writes it, then the sources of the checked answer.
 
-    When checking changed the text (a sentence dropped, a citation renumbered), the checked
-    answer is printed in full after the draft, so what is left on screen is what was verified.
+    An answer that comes in one piece (the extractive answerer's) is printed whole, short
+    answer first. When checking changed a streamed text (a sentence dropped, a citation
+    renumbered), the checked answer is printed in full after the draft, so what is left on
+    screen is what was verified.
     """
-    draft, answer = "", None
+    draft, held, streaming, answer = "", "", False, None
     for item in items:
         if isinstance(item, str):
             draft += item
-            print(item, end="", flush=True)
+            if streaming or held:  # a second piece: the model is writing, show it as it comes
+                print(held + item, end="", flush=True)
+                held, streaming = "", True
+            else:
+                held = item
         elif isinstance(item, Answer):
             answer = item
     if answer is None:
         raise AssistantError("the answer stream ended without an answer")
-    if " ".join(draft.split()) == " ".join(answer.text.split()):
+    if not streaming:
+        print(answer.markdown())
+    elif " ".join(draft.split()) == " ".join(answer.text.split()):
         print("\n\n" + answer.sources_markdown() if answer.citations or answer.related else "")
     else:
         print(f"\n\nChecked against the sources:\n\n{answer}")

@@ -5,7 +5,13 @@ and the run with its metrics and per-question records (run.py), the HTML report
 (report.py). Nothing here knows any particular question.
 """
 
-from .questions import Question, contains_answer, load_questions, normalise
+from .questions import (
+    Question,
+    contains_answer,
+    load_questions,
+    normalise,
+    short_answer_matches,
+)
 from .report import write_report
 from .run import METRICS, Evaluation, Outcome, compute_metrics, eval_assistant, evaluate
 
@@ -20,5 +26,6 @@ __all__ = [
     "evaluate",
     "load_questions",
     "normalise",
+    "short_answer_matches",
     "write_report",
 ]

@@ -65,3 +65,19 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     """Whether any acceptable answer occurs in `text`, as whole words, after normalising."""
     haystack = f" {normalise(text)} "
     return any(f" {a} " in haystack for a in map(normalise, answers) if a)
+
+
+def short_answer_matches(short: str | None, answers: Sequence[str]) -> bool:
+    """Whether a short answer is right: it contains an acceptable answer, or lies inside
+    one and holds at least half of its words ("Truss" for "Liz Truss"). None is a miss."""
+    if not short:
+        return False
+    mine = normalise(short)
+    for gold in map(normalise, answers):
+        if not gold or not mine:
+            continue
+        if contains_answer(mine, [gold]):
+            return True
+        if f" {mine} " in f" {gold} " and 2 * len(mine.split()) >= len(gold.split()):
+            return True
+    return False

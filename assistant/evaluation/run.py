@@ -24,7 +24,7 @@ from ..embedding import Embedder
 from ..errors import AssistantError
 from ..ingest import ChunkingPolicy
 from ..schema import Answer, Filters, Passage
-from .questions import Question, contains_answer
+from .questions import Question, contains_answer, short_answer_matches
 
 METRICS = (
     "recall_at_k",
@@ -32,6 +32,7 @@ METRICS = (
     "answer_in_context",
     "answer_in_answer",
     "citation_precision",
+    "short_answer_match",
     "answered",
     "latency_p50_ms",
     "latency_p95_ms",
@@ -40,8 +41,9 @@ METRICS = (
 )
 CURVE_K = 20
 # Part of the cache key: bump it when ingest starts storing something new (2: sentence
-# vectors), so an index cached by older code is rebuilt instead of silently reused.
-INDEX_FORMAT = 2
+# vectors; 3: sentences found by spaCy; 4: titles for datelines), so an index cached by
+# older code is rebuilt instead of silently reused.
+INDEX_FORMAT = 4
 
 
 def default_cache_dir() -> Path:
@@ -242,6 +244,9 @@ def compute_metrics(outcomes: Sequence[Outcome]) -> dict[str, float | int]:
         "answer_in_context": _mean([o.context_hit for o in outcomes]),
         "answer_in_answer": _mean([o.answer_hit for o in outcomes]),
         "citation_precision": _mean([sum(c in g for c in cs) / len(cs) for g, cs in cited]),
+        "short_answer_match": _mean(
+            [short_answer_matches(o.short_answer, o.question.answers) for o in outcomes]
+        ),
         "answered": _mean([o.answered for o in outcomes]),
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),

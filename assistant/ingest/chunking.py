@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..schema import Article, Chunk
-from ..text.sentences import sentence_spans, strip_span
+from ..text.nlp import Linguist, strip_span
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,14 @@ class Chunker:
     """Turns articles into chunks using the embedding model's own tokenizer."""
 
     def __init__(
-        self, tokenizer: Any, model_max_tokens: int, policy: ChunkingPolicy | None = None
+        self,
+        tokenizer: Any,
+        model_max_tokens: int,
+        policy: ChunkingPolicy | None = None,
+        linguist: Linguist | None = None,
     ) -> None:
         self.tokenizer = tokenizer
+        self.linguist = linguist or Linguist()
         self.policy = policy or ChunkingPolicy()
         # [CLS] + title + newline + body + [SEP] must fit the model's window.
         room = model_max_tokens - 3 - self.policy.title_tokens
@@ -66,7 +71,8 @@ class Chunker:
         )
         token_starts = [a for a, _ in enc["offset_mapping"]]
         count = _token_counter(token_starts)
-        pieces = _pieces(text, token_starts, self.budget, count)
+        sentences = self.linguist.sentences(text)
+        pieces = _pieces(text, sentences, token_starts, self.budget, count)
         spans = _pack(pieces, self.budget, self.policy.overlap_tokens, count)
         prefix = hashlib.sha1(article.id.encode()).hexdigest()[:16]
         return [
@@ -77,6 +83,7 @@ class Chunker:
                 text=text[a:b],
                 start=a,
                 end=b,
+                sentences=tuple(s for s in pieces if a <= s[0] and s[1] <= b),
             )
             for i, (a, b) in enumerate(spans)
         ]
@@ -90,11 +97,15 @@ def _token_counter(token_starts: list[int]) -> Callable[[int, int], int]:
 
 
 def _pieces(
-    text: str, token_starts: list[int], budget: int, count: Callable[[int, int], int]
+    text: str,
+    sentences: list[tuple[int, int]],
+    token_starts: list[int],
+    budget: int,
+    count: Callable[[int, int], int],
 ) -> list[tuple[int, int]]:
     """Sentences, with any sentence over the budget cut at token boundaries."""
     out: list[tuple[int, int]] = []
-    for a, b in sentence_spans(text):
+    for a, b in sentences:
         while count(a, b) > budget:
             first = bisect.bisect_left(token_starts, a)
             cut = token_starts[first + budget]

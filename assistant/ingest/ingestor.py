@@ -38,7 +38,6 @@ from ..sources import (
     read_file,
     sniff_suffix,
 )
-from ..text.sentences import sentence_spans
 from .chunking import Chunker
 
 # progress(done, total): articles settled so far, and the estimated number in this run.
@@ -238,7 +237,8 @@ class Ingestor:
                 for c in cs:
                     text = self.chunker.policy.embed_text(titles[a.id], c.text)
                     texts.append(text)
-                    spans.append(sentence_spans(text, len(text) - len(c.text)))
+                    offset = len(text) - len(c.text) - c.start  # article -> embed text
+                    spans.append([(a + offset, b + offset) for a, b in c.sentences])
         # One model pass gives the chunk vectors and, pooled from the same token vectors,
         # the sentence vectors the answerer would otherwise embed at question time.
         vectors, pooled = self.embedder.embed_spans(texts, spans)

@@ -1,15 +1,18 @@
 """What a sentence says word for word: its dates, numbers and names.
 
-The verifier (verify.py) demands that a generated sentence's dates, numbers and names be
-found in the passage it cites; the extractive answerer (answering.py) prefers sentences
-that hold the kind of term a question asks for. Both read them here.
+The verifier (answer/verify.py) demands that a generated sentence's dates, numbers and
+names be found in the passage it cites. The names are the words of the sentence's named
+entities, as spaCy finds them (nlp.py); numbers and full dates are matched as written,
+digit for digit, since a verifier must compare exact strings.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .nlp import Entity
 from .words import fold
 
 _MONTHS = {
@@ -23,15 +26,9 @@ _DATE = re.compile(
     rf"\b(?:(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}}),?)\s+(?P<y>\d{{4}})\b"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][\w'’-]*")
-# Capitalised only because they open a sentence.
-_NOT_NAMES = frozenset(
-    re.findall(
-        r"\w+",
-        "a an and as at but by for from he her his how i if in it its of on or our she so that "
-        "the their then there these they this those to under unlike was we what when where "
-        "which while who with yes no also however according",
-    )
+# Entity types that are names: a sentence must name what its evidence names.
+NAME_LABELS = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
 )
 
 
@@ -44,13 +41,19 @@ class Terms:
     names: frozenset[str]
 
 
-def key_terms(text: str) -> Terms:
-    """The dates, other numbers and names of a sentence, normalised for comparison."""
+def key_terms(text: str, entities: Iterable[Entity] = ()) -> Terms:
+    """The dates, other numbers and names of a sentence, normalised for comparison;
+    `entities` are the sentence's named entities (only the name types count)."""
     dates = full_dates(text)
     rest = _DATE.sub(" ", text)
     numbers = {n.replace(",", "") for n in _NUMBER.findall(rest)}
-    words = {re.sub(r"['’]s?$", "", fold(w.lower())) for w in _NAME.findall(rest)}
-    return Terms(frozenset(dates), frozenset(numbers), frozenset(words - _NOT_NAMES))
+    names = {w for e in entities if e.label in NAME_LABELS for w in name_words(e.text)}
+    return Terms(frozenset(dates), frozenset(numbers), frozenset(names))
+
+
+def name_words(name: str) -> set[str]:
+    """The words of a name, lower-cased, unaccented, without a possessive 's."""
+    return {re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", fold(name.lower()))}
 
 
 def full_dates(text: str) -> set[str]:

