@@ -54,6 +54,7 @@ class Index:
         self.embedding_model = embedding_model
         self._local = threading.local()
         self._collection: Any = None
+        self._open_lock = threading.Lock()
         self._keyword: KeywordIndex | None = None
         self._keyword_lock = threading.Lock()
         self._pending = False
@@ -78,11 +79,16 @@ class Index:
 
     @property
     def collection(self) -> Any:
-        if self._collection is None:
-            self._collection = vector_store.open_collection(
-                self.dir, self.chroma_url, self.collection_name
-            )
-        return self._collection
+        """The Chroma collection, opened once, by the first thread that needs it."""
+        collection = self._collection
+        if collection is None:
+            with self._open_lock:  # the first questions arrive together (Gradio's workers)
+                if self._collection is None:
+                    self._collection = vector_store.open_collection(
+                        self.dir, self.chroma_url, self.collection_name
+                    )
+                collection = self._collection
+        return collection
 
     @property
     def keyword(self) -> KeywordIndex:

@@ -11,6 +11,7 @@ order of writes that keeps a crash harmless, or the sweep for orphans (both inde
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,25 @@ from ..schema import Article, Chunk
 from .scope import Scope, chroma_where, day_number
 
 COLLECTION = "news_chunks"
+# Chroma keeps one "system" per store folder in a class-level dict, and publishes it there
+# before starting it: a second client made meanwhile finds it half-started ("Could not
+# connect to tenant default_tenant", "'RustBindingsAPI' object has no attribute
+# 'bindings'"). That dict is process-wide, so the lock around making clients is too; it is
+# held only while a collection is opened, never during reads or writes.
+_OPENING = threading.Lock()
 
 
 def open_collection(folder: Path, chroma_url: str | None, name: str) -> Any:
-    """The Chroma collection `name`, embedded in `folder` or on the server at `chroma_url`."""
+    """The Chroma collection `name`, embedded in `folder` or on the server at `chroma_url`.
+
+    Safe to call from several threads at once (see `_OPENING`).
+    """
     go_offline()
+    with _OPENING:
+        return _open_collection(folder, chroma_url, name)
+
+
+def _open_collection(folder: Path, chroma_url: str | None, name: str) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
