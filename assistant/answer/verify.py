@@ -11,8 +11,8 @@ Then, per sentence:
   does, the best other retrieved passage that supports it replaces them (a repair);
 - a sentence nothing supports is dropped, or kept without citations and marked
   "(unverified)" when `unsupported="mark"`;
-- citations are renumbered in order of first use, one number per supporting span, so a
-  citation's `passage`/`start`/`end` are exactly the words that back the sentence.
+- citations are renumbered in order of first use, one number per article; a citation's
+  `passage`/`start`/`end` cover exactly the spans that back the sentences citing it.
 
 Thresholds, measured with all-MiniLM-L6-v2 on 18 hand-written paraphrases of facts in the
 bundled corpus, each against all 38 chunks (`pytest -s tests/test_llm.py -k thresholds`):
@@ -52,6 +52,7 @@ UNSUPPORTED_MODES = ("drop", "mark")
 UNVERIFIED = "(unverified)"
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_SPACED_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 # Markers a model puts after the full stop ("... 2023. [1]") belong to that sentence.
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+)")
 
@@ -62,9 +63,36 @@ def normalise(text: str) -> str:
 
 
 def split_sentences(text: str, linguist: Linguist) -> list[str]:
-    """The sentences of a generated answer, markers still attached."""
+    """The sentences of a generated answer, markers still attached.
+
+    The markers are taken out before the sentences are found (the parser reads "[1]." as
+    words of its own) and put back into the sentence that ends at or after them.
+    """
     text = normalise(" ".join(text.split()))
-    return [text[a:b] for a, b in linguist.sentences(text)]
+    pieces: list[str] = []
+    marks: list[tuple[int, str]] = []  # (offset in the bare text, the marker)
+    last = 0
+    for found in _SPACED_MARKER.finditer(text):
+        pieces.append(text[last : found.start()])
+        marks.append((sum(map(len, pieces)), found.group(0)))
+        last = found.end()
+    bare = "".join(pieces) + text[last:]
+    bounds = linguist.sentences(bare)
+    if not bounds:
+        return [text.strip()] if text.strip() else []
+    out: list[str] = []
+    for i, (a, b) in enumerate(bounds):
+        prev = bounds[i - 1][1] if i else -1
+        last_one = i == len(bounds) - 1
+        mine = [(o, m) for o, m in marks if prev < o <= b or (last_one and o > b)]
+        at, parts = a, []
+        for offset, marker in mine:
+            cut = max(a, min(offset, b))
+            parts += [bare[at:cut], marker]
+            at = cut
+        parts.append(bare[at:b])
+        out.append("".join(parts).strip())
+    return out
 
 
 def cited_numbers(sentence: str) -> list[int]:
@@ -115,6 +143,14 @@ class Verifier:
             i += len(spans)
         self._meta = [_metadata_text(p) for p in self.passages]
         self.checked: list[Checked] = []
+        self._term_cache: dict[str, Terms] = {}
+
+    def _terms(self, text: str) -> Terms:
+        """The sentence's dates, numbers and names (proper nouns the recogniser missed too),
+        found once per sentence however many passages it is checked against."""
+        if text not in self._term_cache:
+            self._term_cache[text] = key_terms(text, self.linguist.analyse(text).entities)
+        return self._term_cache[text]
 
     def support(self, text: str, vector: np.ndarray, n: int) -> Support:
         """How well passage `n` (0-based) supports the sentence `text`.
@@ -124,7 +160,7 @@ class Verifier:
         rather than the whole passage stops "1 August 2025" being backed by a sentence
         about 1 August 2024 next to another about 2025.
         """
-        terms = key_terms(text, self.linguist.entities([text])[0])
+        terms = self._terms(text)
         sims = self._vectors[n] @ vector
         spans = self._spans[n]
         usable = [i for i, s in enumerate(spans) if _holds(self._meta[n], s.text, terms)]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .nlp import Entity
+from .nlp import NAME, Entity
 from .words import fold
 
 _MONTHS = {
@@ -28,7 +28,7 @@ _DATE = re.compile(
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Entity types that are names: a sentence must name what its evidence names.
 NAME_LABELS = frozenset(
-    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", NAME}
 )
 
 
