@@ -81,7 +81,11 @@ def test_an_assistant_on_torch_answers_like_one_on_the_default_int8(
     torch = Assistant(index_dir=tmp_path / "torch", auto_ingest=False, embedding_backend="torch")
     assert torch.ingest([BUNDLED_CORPUS]).ok
     question = "Who founded Mistral?"
-    assert torch.ask(question).text == corpus_assistant.ask(question).text
+    on_torch, on_int8 = torch.ask(question), corpus_assistant.ask(question)
+    # The same sentences and short answer; near-tied sentences may swap places.
+    assert {s.text for s in on_torch.sentences} == {s.text for s in on_int8.sentences}
+    assert on_torch.short_answer == on_int8.short_answer
+    assert "Arthur Mensch" in on_torch.text
 
 
 def test_the_backend_is_a_setting_and_a_typo_is_refused():

@@ -114,10 +114,11 @@ def test_eval_corpus_lines_ingest(make_assistant, tmp_path: Path):
     assert report.ok and len(report.added) == 15
 
 
-def test_an_untitled_record_is_named_after_its_first_words(tmp_path: Path):
-    line = json.dumps({"id": "u1", "text": "Floods closed the coastal road on Monday. More rain."})
+def test_an_untitled_record_is_named_after_its_first_sentence(tmp_path: Path):
+    text = "GENEVA (Reuters) — Floods closed the coastal road on Monday. More rain is due."
+    line = json.dumps({"id": "u1", "text": text})
     (a,) = articles(write(tmp_path / "archive.jsonl", line))
-    assert a.title == "Floods closed the coastal road on Monday. More rain."
+    assert a.title == "Floods closed the coastal road on Monday."
     long = json.dumps({"id": "u2", "text": "word " * 60})
     (b,) = articles(write(tmp_path / "long.jsonl", long))
     assert b.title.endswith("…") and len(b.title) <= 91

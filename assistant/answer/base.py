@@ -41,6 +41,18 @@ class Span:
     start: int  # span in the article
     end: int
     text: str
+    # The article's headline, as a candidate sentence: `text` is the headline, and start..end
+    # the lede it is cited by (a headline has no span in the text; its card shows it).
+    headline: bool = False
+
+    def cited(self, passages: Sequence[Passage]) -> Span:
+        """The span a citation quotes: the sentence itself, or a headline's lede."""
+        if not self.headline:
+            return self
+        p = passages[self.passage]
+        return Span(
+            self.passage, self.start, self.end, p.text[self.start - p.start : self.end - p.start]
+        )
 
 
 @dataclass(frozen=True)

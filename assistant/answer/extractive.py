@@ -18,13 +18,14 @@ the question, listing the closest articles instead.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..embedding.embedder import Embedder
 from ..schema import Answer, Passage, Sentence
-from ..text.nlp import Entity, Linguist
+from ..text.nlp import NAME, Entity, Linguist
 from ..text.words import stems
 from .base import (
     Answerer,
@@ -108,21 +109,26 @@ class ExtractiveAnswerer(Answerer):
         scores += policy.position_weight * _position(passages, candidates)
         scores[similarity < policy.sentence_gate] = -np.inf
         top = [int(i) for i in np.argsort(-scores)[: policy.typed] if np.isfinite(scores[i])]
-        entities = dict(
-            zip(top, self.linguist.entities([candidates[i].text for i in top]), strict=True)
+        read = dict(
+            zip(top, self.linguist.analyse_many([candidates[i].text for i in top]), strict=True)
         )
-        for i, found in entities.items():
-            scores[i] += policy.answer_type_weight * _brings(asked, found)
+        for i, analysis in read.items():
+            scores[i] += policy.answer_type_weight * _brings(asked, list(analysis.entities))
         order = [int(i) for i in np.argsort(-scores) if np.isfinite(scores[i])]
         if _coverage(asked, passages[candidates[order[0]].passage]) < policy.coverage_gate:
             return not_covered(question, passages)
         chosen = self._choose(order, scores, vectors, overlap, candidates)
+        unread = [i for i in chosen if i not in read]
+        read.update(
+            zip(
+                unread,
+                self.linguist.analyse_many([candidates[i].text for i in unread]),
+                strict=True,
+            )
+        )
         short = short_answer(
             asked,
-            [
-                (candidates[i].text, entities.get(i, []), passages[candidates[i].passage].source)
-                for i in chosen
-            ],
+            [(candidates[i].text, read[i], passages[candidates[i].passage].source) for i in chosen],
         )
         answer = _compose(question, passages, candidates, chosen, vectors, similarity, policy)
         return dataclasses.replace(answer, short_answer=short)
@@ -131,7 +137,9 @@ class ExtractiveAnswerer(Answerer):
         self, candidates: list[Span], stored: list[dict[tuple[int, int], np.ndarray]]
     ) -> np.ndarray:
         """Stored vectors where the index has them; the model embeds only the rest."""
-        found = [stored[c.passage].get((c.start, c.end)) for c in candidates]
+        found = [
+            None if c.headline else stored[c.passage].get((c.start, c.end)) for c in candidates
+        ]
         missing = [i for i, v in enumerate(found) if v is None]
         fresh = self.embedder.embed([candidates[i].text for i in missing])
         for row, i in enumerate(missing):
@@ -182,7 +190,36 @@ def _sentences(
                 out.append(Span(n, a, b, text))
     if not out:  # passages of fragments only: fall back to whole passages
         out = [Span(n, p.start, p.end, p.text) for n, p in enumerate(passages)]
+    return out + _headlines(passages, out)
+
+
+def _headlines(passages: list[Passage], sentences: list[Span]) -> list[Span]:
+    """Each article's headline, as a candidate cited by its lede: news headlines state the
+    fact a question is about ("Walmart is slashing prices on clothing"). Only for a passage
+    that opens its article, a headline of four words or more, not cut off, and not the
+    lede's own first words (a title made from the text)."""
+    out = []
+    ledes = {s.passage: s for s in reversed(sentences) if passages[s.passage].start == s.start}
+    seen: set[str] = set()
+    for n, lede in sorted(ledes.items()):
+        p = passages[n]
+        headline = _OUTLET_SUFFIX.sub("", p.title).strip()
+        if (
+            p.article_id in seen
+            or len(headline.split()) < 4
+            or headline.endswith(("...", "…"))
+            or lede.text.startswith(headline.rstrip(".")[:40])
+        ):
+            continue
+        seen.add(p.article_id)
+        if headline[-1] not in ".!?”’\"'":
+            headline += "."
+        out.append(Span(n, lede.start, lede.end, headline, headline=True))
     return out
+
+
+# What follows a headline on a web page: " - CNN", " | CNN Politics", " | AP News".
+_OUTLET_SUFFIX = re.compile(r"(?:\s+[|–—-]\s+[^|–—-]{1,30})+$")
 
 
 def _shortlist(
@@ -233,11 +270,12 @@ def _position(passages: list[Passage], candidates: list[Span]) -> np.ndarray:
 
 
 def _ledes(passages: list[Passage], candidates: list[Span]) -> np.ndarray:
-    """1 for each article's first sentence, its lede: news tells who, what and when first."""
+    """1 for each article's first sentence, its lede, and for its headline: news tells
+    who, what and when first."""
     out = np.zeros(len(candidates))
     seen: set[int] = set()
     for i, c in enumerate(candidates):
-        if c.passage not in seen and passages[c.passage].start == 0:
+        if c.headline or (c.passage not in seen and passages[c.passage].start == 0):
             out[i] = 1.0
         seen.add(c.passage)
     return out
@@ -246,11 +284,13 @@ def _ledes(passages: list[Passage], candidates: list[Span]) -> np.ndarray:
 def _brings(asked: Asked, entities: list[Entity]) -> float:
     """How well the sentence holds an entity of an asked-for type that the question does
     not name (the answer is what a sentence adds, not what it shares with the question):
-    1 for the best type ("who": a person), half for a later one (an organisation)."""
+    1 for the best type ("who": a person) or a name the recogniser left unlabelled, half
+    for a later type (an organisation)."""
     ranks = [
-        asked.wants.index(e.label)
+        asked.wants.index(e.label) if e.label in asked.wants else 0
         for e in entities
-        if e.label in asked.wants and not asked.in_question(e.text)
+        if (e.label in asked.wants or (e.label == NAME and asked.wants_names))
+        and not asked.in_question(e.text)
     ]
     return (1.0 if min(ranks) == 0 else 0.5) if ranks else 0.0
 
@@ -276,7 +316,9 @@ def _compose(
     sentences = []
     for i in chosen:
         support = [i, *_corroborating(i, candidates, vectors, passages, policy.corroboration)]
-        refs = tuple(dict.fromkeys(numbering.number(candidates[j]) for j in support))
+        refs = tuple(
+            dict.fromkeys(numbering.number(candidates[j].cited(passages)) for j in support)
+        )
         sentences.append(Sentence(candidates[i].text, refs, float(similarity[i])))
     text = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in sentences)
     return Answer(question, text, tuple(numbering.citations), True, tuple(sentences))

