@@ -10,7 +10,7 @@ its named entities and content words are what an answering sentence should share
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..text.nlp import ROLES, Analysis, Linguist, Token
 from ..text.terms import name_words
@@ -21,24 +21,30 @@ DATE = ("DATE", "TIME")
 PLACE = ("GPE", "LOC", "FAC")
 # The small model often labels an unfamiliar person an organisation: "who" takes either.
 PERSON = ("PERSON", "ORG", "NORP")
+# Not a spaCy label: a date or number that states an age ("a 17-year-old"), see short.py.
+AGE = "AGE"
+WORKS = ("WORK_OF_ART", "PRODUCT", "ORG")
 NAMED = ("ORG", "PERSON", "GPE", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP", "FAC", "LOC", "LAW")
 
 # The noun after "which"/"what" -> the entity types that answer it. One string a row, not
 # list literals: the formatter would give each word its own line.
 _NOUN_ROWS: list[tuple[str, tuple[str, ...]]] = [
     (
-        """company firm business brand organization organisation group team club agency
-        network bank party university school airline band retailer maker startup
-        manufacturer carrier league union publisher studio channel""",
+        """company firm business brand organization organisation group agency network bank
+        party university school airline band retailer maker startup manufacturer carrier
+        league union publisher studio channel""",
         ("ORG", "PERSON", "PRODUCT"),
     ),
+    # The small model often takes a team for a place ("the Las Vegas Aces").
+    ("team club", ("ORG", "GPE", "NORP", "FAC")),
     ("country state city nation town province region island county capital", ("GPE", "LOC")),
     (" ".join(sorted(ROLES)), PERSON),
     ("year month day date week decade", DATE),
     ("percentage percent share rate", ("PERCENT", "CARDINAL")),
     ("price amount sum cost", ("MONEY", "CARDINAL")),
     ("number", NUMBER),
-    ("film movie book song show album game series novel play", ("WORK_OF_ART", "PRODUCT", "ORG")),
+    # An unfamiliar title often comes out as a person ("Squid Game"): last, but taken.
+    ("film movie book song show album game series novel play", (*WORKS, "PERSON")),
     ("product car phone app device model drug vaccine", ("PRODUCT", "ORG")),
     ("storm hurricane war event tournament", ("EVENT", "PRODUCT")),
     ("law bill act", ("LAW",)),
@@ -49,7 +55,7 @@ _NOUN_TYPES = {w: types for row, types in _NOUN_ROWS for w in re.findall(r"\w+",
 _HOW: dict[str, tuple[str, ...]] = {
     "many": NUMBER,
     "much": ("MONEY", *NUMBER),
-    "old": ("DATE", "CARDINAL"),
+    "old": (AGE, "DATE", "CARDINAL"),
     **{w: NUMBER for w in re.findall(r"\w+", "long far big large tall high fast deep heavy")},
 }
 _AUXILIARIES = frozenset({"be", "do", "have", "will", "would", "can", "could", "may", "might"})
@@ -67,6 +73,10 @@ class Asked:
     # The stem of the word just before a wh-word inside the question ("the sale of which
     # team" -> "sale"): in the answering sentence it stands just before the answer.
     slot: str | None = None
+    # The other nouns of the phrase "which"/"what" opens ("which music genre" -> "music").
+    qualifiers: tuple[str, ...] = ()
+    # How many the question asks for ("which two countries" -> 2): then a list answers.
+    count: int = 1
 
     @property
     def wants_names(self) -> bool:
@@ -92,6 +102,7 @@ def read_question(question: str, linguist: Linguist) -> Asked:
     }
     names = {w for e in analysis.entities for w in name_words(e.text)}
     wants, head = _wants(analysis)
+    phrase = _phrase(tokens, _asking(tokens))
     return Asked(
         wants,
         frozenset(predicates),
@@ -99,6 +110,8 @@ def read_question(question: str, linguist: Linguist) -> Asked:
         frozenset(stems(question)),
         head,
         _slot(tokens),
+        _qualifiers(phrase, head),
+        _count(phrase),
     )
 
 
@@ -129,6 +142,8 @@ def _slot(tokens: tuple[Token, ...]) -> str | None:
     """The stem of the last content word within three words before the asking wh-word."""
     i = _asking(tokens)
     for t in reversed(tokens[max(0, (i or 0) - 3) : i or 0]):
+        if t.pos == "PUNCT":  # another clause or sentence ends there
+            break
         if t.pos in ("NOUN", "VERB", "PROPN") and stems(t.text):
             return stem(t.lemma)
     return None
@@ -163,12 +178,69 @@ def _head_noun(tokens: tuple[Token, ...], i: int) -> str | None:
     """The lemma of the noun a "which"/"what" asks about: the last noun of the words after
     it ("which US national park" -> "park", "which virus outbreak" -> "outbreak"); None
     when a verb or "of" comes first ("what is ...", "which of these")."""
-    head = None
-    for t in tokens[i + 1 : i + 6]:
-        if t.pos in ("NOUN", "PROPN"):
-            head = t.lemma if t.pos == "NOUN" else head
-        elif t.text in ("'s", "’s"):  # "which women's sport": the head comes after
-            head = None
-        elif t.pos not in ("ADJ", "DET", "NUM") or head is not None:
+    nouns = [t for t in _phrase(tokens, i) if t.pos == "NOUN"]
+    return nouns[-1].lemma if nouns else None
+
+
+def _phrase(tokens: tuple[Token, ...], i: int | None) -> list[Token]:
+    """The noun phrase a "which"/"what" at `i` opens: "which highly anticipated show",
+    "which two countries"; it ends at the first word that cannot stand in one, or at a
+    possessive ("which women's sport" is about the sport)."""
+    if i is None or tokens[i].text.lower() not in ("which", "what"):
+        return []
+    phrase: list[Token] = []
+    for n, t in enumerate(tokens[i + 1 : i + 7], i + 1):
+        if t.text in ("'s", "’s"):
+            phrase = []
+        elif t.pos in ("NOUN", "PROPN"):
+            phrase.append(t)
+        elif _mistagged_noun(tokens, n):
+            phrase.append(replace(t, pos="NOUN"))
+        elif not any(p.pos == "NOUN" for p in phrase) and (
+            t.pos in ("ADJ", "ADV", "DET", "NUM") or _participle(tokens, n)
+        ):
+            phrase.append(t)  # "which highly anticipated show"
+        else:
             break
-    return head
+    return phrase
+
+
+def _qualifiers(phrase: list[Token], head: str | None) -> tuple[str, ...]:
+    """The phrase's other nouns, when its head has no entity type of its own ("which music
+    genre" -> "music"; but "which car company" asks for a company, not a kind of car)."""
+    if head in _NOUN_TYPES:
+        return ()
+    return tuple(t.lemma for t in phrase if t.pos == "NOUN" and t.lemma != head)
+
+
+def _participle(tokens: tuple[Token, ...], n: int) -> bool:
+    """A verb form that describes the noun after it ("anticipated show")."""
+    after = tokens[n + 1].pos if n + 1 < len(tokens) else ""
+    return tokens[n].pos == "VERB" and after in ("NOUN", "PROPN", "ADJ")
+
+
+def _mistagged_noun(tokens: tuple[Token, ...], n: int) -> bool:
+    """A noun the tagger took for a verb at the end of the question ("to which virus
+    outbreak?"): a bare form right after a noun, with nothing after it but punctuation."""
+    t = tokens[n]
+    rest = tokens[n + 1 :]
+    return (
+        t.pos == "VERB"
+        and t.lemma == t.text.lower()
+        and tokens[n - 1].pos == "NOUN"
+        and all(r.pos == "PUNCT" for r in rest)
+    )
+
+
+_NUMBERS = {w: n for n, w in enumerate(["two", "three", "four", "five", "six"], 2)}
+
+
+def _count(phrase: list[Token]) -> int:
+    """How many things the phrase asks for: "which two countries" -> 2; else 1."""
+    for t in phrase:
+        word = t.text.lower()
+        if word in _NUMBERS:
+            return _NUMBERS[word]
+        if t.pos == "NUM" and word.isdigit():
+            return int(word)
+    return 1
