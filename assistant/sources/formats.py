@@ -110,6 +110,8 @@ def _read_json(origin: Origin, text: str) -> Iterator[Item]:
     except RecursionError:
         raise SourceError(origin.where, "JSON nested too deeply to be an article") from None
     items = data if isinstance(data, list) else [data]
+    if not items:
+        raise SourceError(origin.where, "the JSON list holds no records")
     for i, item in enumerate(items, 1):
         yield from record(origin, item, f"{origin.where}#{i}" if len(items) > 1 else origin.where)
 
