@@ -68,7 +68,7 @@ def test_every_kind_of_bad_input_is_reported_and_the_good_is_kept(make_assistant
     assert assistant.index.collection.count() == assistant.index.chunk_count()
 
 
-def test_invalid_utf8_is_decoded_by_its_declared_charset_or_replaced(
+def test_text_that_is_not_utf8_is_decoded_by_its_declared_or_detected_encoding(
     make_assistant, tmp_path: Path
 ):
     latin = "<html><head><meta charset='iso-8859-1'><title>Café reopens</title></head><body>"
@@ -76,13 +76,16 @@ def test_invalid_utf8_is_decoded_by_its_declared_charset_or_replaced(
     latin += "</p></article></body></html>"
     write(tmp_path / "n" / "latin.html", "")
     (tmp_path / "n" / "latin.html").write_bytes(latin.encode("latin-1"))
-    (tmp_path / "n" / "broken.txt").write_bytes(b"Harbour news\nThe harbour \xff\xfe opened.")
+    geneva = "Genève talks\nThe talks in Genève resumed on Monday, the négociateurs said."
+    (tmp_path / "n" / "geneva.txt").write_bytes(geneva.encode("latin-1"))
+    (tmp_path / "n" / "utf16.txt").write_bytes("Tram news\nThe city council met.".encode("utf-16"))
     assistant = make_assistant()
     report = assistant.ingest([tmp_path / "n"])
-    assert report.ok and len(report.added) == 2
+    assert report.ok and len(report.added) == 3, report
     texts = [c.text for c in assistant.index.get_chunks(_all_chunk_ids(assistant)).values()]
     assert any("café in Zürich" in t for t in texts)
-    assert any("The harbour \ufffd\ufffd opened." in t for t in texts)
+    assert any("talks in Genève resumed" in t for t in texts), texts
+    assert "The city council met." in texts
 
 
 def _all_chunk_ids(assistant) -> list[str]:  # type: ignore[no-untyped-def]

@@ -160,6 +160,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     assistant = make_assistant(args)
     with ProgressBar() as bar:
         report = assistant.ingest(args.paths, sync=args.sync, progress=bar, strict=args.strict)
+    for where, reason in report.warnings:
+        print(f"warning: {where}: {reason}", file=sys.stderr)
     for where, reason in report.failed:
         print(f"failed: {where}: {reason}", file=sys.stderr)
     print(report.summary())

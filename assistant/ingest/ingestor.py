@@ -10,7 +10,9 @@ Work is proportional to what changed. A file whose bytes hash as they did the la
 was read cleanly is not parsed again; an article whose content hash is unchanged is not
 chunked or embedded. Memory is bounded by the batch, not the corpus. `sync=True` also
 removes articles whose files are gone or no longer contain them. Errors in one file or
-record are collected in the report and never stop the others, unless `strict=True`.
+record are collected in the report and never stop the others, unless `strict=True`; so
+are warnings (a date that could not be read, a file of a type we do not read). Even a
+reader's own bug costs only its file: it is reported as that file's failure.
 
 Not here: reading formats (sources/) or how the index stores things (index/).
 """
@@ -18,6 +20,7 @@ Not here: reading formats (sources/) or how the index stores things (index/).
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding.embedder import Embedder
-from ..errors import SourceError
+from ..errors import SourceError, SourceWarning
 from ..index import FileRecord, Index
 from ..schema import Article, Chunk
 from ..sources import (
@@ -42,6 +45,9 @@ from .chunking import Chunker
 
 # progress(done, total): articles settled so far, and the estimated number in this run.
 Progress = Callable[[int, int], None]
+Item = Article | SourceError | SourceWarning
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,6 +59,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # (where, what): articles kept without a field, files skipped. Not failures.
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     chunks_embedded: int = 0
     orphans_removed: int = 0  # vectors left by an interrupted earlier run
     stopped_early: bool = False  # strict mode met a failure
@@ -62,10 +70,12 @@ class IngestReport:
         return not self.failed
 
     def summary(self) -> str:
+        warned = f", {_count(len(self.warnings), 'warning')}" if self.warnings else ""
         text = (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
-            f"{len(self.failed)} failed ({self.chunks_embedded} chunks embedded)"
+            f"{len(self.failed)} failed{warned} "
+            f"({_count(self.chunks_embedded, 'chunk')} embedded)"
         )
         if self.stopped_early:
             text += "; stopped at the first failure (--strict)"
@@ -144,9 +154,9 @@ class Ingestor:
                 units.append(_Unit(str(p), ".urls", data=str(p).encode()))
             else:
                 local.append(p)
-        files, errors = discover(local, self.max_bytes)
-        for error in errors:
-            run.fail(error)
+        files, problems = discover(local, self.max_bytes)
+        for problem in problems:
+            run.note(problem)
         units += [_Unit(str(f), f.suffix, str(f.resolve()), estimate=_estimate(f)) for f in files]
         return units
 
@@ -164,7 +174,7 @@ class Ingestor:
             items = read_data(data or b"", unit.where, unit.suffix, None)
         ids: list[str] = []
         troubled = False
-        for item in items:
+        for item in _guarded(items, unit.where):
             troubled |= not self._accept(item, run, ids)
             if run.stopped:
                 return
@@ -189,11 +199,11 @@ class Ingestor:
         run.settle(len(ids))
         return True
 
-    def _accept(self, item: Article | SourceError, run: _Run, ids: list[str]) -> bool:
-        """Classify one article (or record one error); False if it is a failure."""
-        if isinstance(item, SourceError):
-            run.fail(item)
-            return False
+    def _accept(self, item: Item, run: _Run, ids: list[str]) -> bool:
+        """Classify one article (or record one error or warning); False if it is a failure."""
+        if not isinstance(item, Article):
+            run.note(item)
+            return isinstance(item, SourceWarning)
         key = canonical_url(item.url)
         duplicate = item.id in run.ids or (key is not None and key in run.urls_seen)
         if duplicate:
@@ -205,23 +215,30 @@ class Ingestor:
         ids.append(item.id)
         if key:
             run.urls_seen[key] = item.id
-        self._classify(item, key, run)
-        return True
+        return self._classify(item, key, run)
 
-    def _classify(self, article: Article, key: str | None, run: _Run) -> None:
+    def _classify(self, article: Article, key: str | None, run: _Run) -> bool:
         old = run.known.get(article.id)
         if old == article.version:
             run.report.unchanged.append(article.id)
             run.settle(1)
-            return
+            return True
+        chunker = self.chunker  # outside the guard: a model that will not load stops the run
+        try:
+            chunks = chunker.split(article)
+        except Exception as exc:  # text the tokenizer or spaCy chokes on costs this article only
+            log.exception("could not split %r into chunks", article.id)
+            where = article.path or article.id
+            run.fail(SourceError(where, f"could not be cut into passages ({_unexpected(exc)})"))
+            return False
         # Same canonical URL under another id: the same story, so this replaces it.
         replaces = old is not None or (key is not None and key in run.urls)
         (run.report.updated if replaces else run.report.added).append(article.id)
-        chunks = self.chunker.split(article)
         run.pending.append((article, chunks))
         run.pending_chunks += len(chunks)
         if run.pending_chunks >= self.batch_chunks:
             self._flush(run)
+        return True
 
     # -- writing ---------------------------------------------------------------------
 
@@ -295,6 +312,12 @@ class _Run:
         self.done = 0
         self.total = 0
 
+    def note(self, problem: SourceError | SourceWarning) -> None:
+        if isinstance(problem, SourceWarning):
+            self.report.warnings.append((problem.where, problem.reason))
+        else:
+            self.fail(problem)
+
     def fail(self, error: SourceError) -> None:
         self.report.failed.append((error.where, error.reason))
         self.settle(1)
@@ -309,6 +332,24 @@ class _Run:
         if self.progress:
             self.total = max(self.total, self.done)
             self.progress(self.done, self.total)
+
+
+def _guarded(items: Iterable[Item], where: str) -> Iterator[Item]:
+    """The reader's items; should it raise (a bug: readers report bad input as errors),
+    an error naming the file instead, so the other files are still read."""
+    try:
+        yield from items
+    except Exception as exc:
+        log.exception("reading %r failed", where)
+        yield SourceError(where, f"could not be read ({_unexpected(exc)})")
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected {type(exc).__name__}: {exc}; please report this"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _in_article(

@@ -1,7 +1,9 @@
 """Paths, folders and globs -> the article files to read, each listed once.
 
 Whatever cannot be read becomes an error naming it, so that one bad path never stops the
-others. Not here: reading a file's contents (read.py and formats.py).
+others; a file in a folder that is of no type we read is named in a warning (a folder of
+articles often holds images too), and a folder where nothing at all can be read is an
+error. Not here: reading a file's contents (read.py and formats.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import SourceError, SourceWarning
 
 SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".rss", ".atom", ".xml"}
@@ -25,29 +27,39 @@ SUFFIXES = frozenset(
 SKIPPED_NAMES = frozenset({"readme.md", "readme.txt", "license", "license.md", "license.txt"})
 
 
+# What discovery reports besides the files: errors (nothing read) and warnings (skipped).
+Problem = SourceError | SourceWarning
+
+
 def discover(
     paths: Iterable[str | Path], max_bytes: int | None = None
-) -> tuple[list[Path], list[SourceError]]:
+) -> tuple[list[Path], list[Problem]]:
     """Expand globs and directories (recursively) into article files, each listed once.
 
-    Whatever cannot be read becomes an error naming it: a missing path, a broken symlink,
-    a symlink loop, a FIFO or device, a file over `max_bytes`. Symlinked folders are
-    followed, each real folder walked once.
+    Whatever cannot be read becomes an error naming it: an empty path, a missing path, a
+    broken symlink, a symlink loop, a FIFO or device, a file over `max_bytes`, a name that
+    is not UTF-8 (no store could record it). A file of a type we do not read is a warning,
+    unless its folder holds nothing else. Symlinked folders are followed, each real folder
+    walked once.
     """
     files: list[Path] = []
-    errors: list[SourceError] = []
+    problems: list[Problem] = []
     seen: set[str] = set()
     for raw in paths:
+        if str(raw) == "":  # Path("") is ".": an empty argument would read this folder
+            problems.append(SourceError('""', "an empty path names no file (for this folder: .)"))
+            continue
         for path in _expand(Path(raw).expanduser()):
             if path.is_dir():
-                found = _walk(path, seen, errors)
+                found = _walk(path, seen, problems)
             else:
-                found = [path] if _usable(path, errors, explicit=True) else []
+                found = [path] if _usable(path, problems, explicit=True) else []
             for file in found:
-                if _fits(file, max_bytes, errors) and str(file) not in seen:
+                new = str(file) not in seen
+                if new and _fits(file, max_bytes, problems) and _named(file, problems):
                     seen.add(str(file))
                     files.append(file)
-    return files, errors
+    return files, problems
 
 
 def _expand(path: Path) -> list[Path]:
@@ -57,21 +69,22 @@ def _expand(path: Path) -> list[Path]:
     return [Path(p) for p in sorted(glob.glob(str(path), recursive=True))] or [path]
 
 
-def _walk(root: Path, seen: set[str], errors: list[SourceError]) -> list[Path]:
+def _walk(root: Path, seen: set[str], problems: list[Problem]) -> list[Path]:
     found: list[Path] = []
+    skipped: list[Path] = []
     stack = [root]
     while stack:
         folder = stack.pop()
         real = os.path.realpath(folder)
         if real in seen:
             if folder != root:
-                errors.append(SourceError(str(folder), f"symlink loop (already read as {real})"))
+                problems.append(SourceError(str(folder), f"symlink loop (already read as {real})"))
             continue
         seen.add(real)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            errors.append(SourceError(str(folder), f"cannot list folder ({exc.strerror})"))
+            problems.append(SourceError(str(folder), f"cannot list folder ({exc.strerror})"))
             continue
         for entry in entries:
             path = Path(entry.path)
@@ -79,16 +92,32 @@ def _walk(root: Path, seen: set[str], errors: list[SourceError]) -> list[Path]:
                 continue
             if path.is_dir():
                 stack.append(path)
-            elif _wanted(path) and _usable(path, errors, explicit=False):
+            elif path.name.lower() in SKIPPED_NAMES:
+                continue
+            elif path.suffix.lower() not in SUFFIXES:
+                skipped.append(path)
+            elif _usable(path, problems, explicit=False):
                 found.append(path)
+    if skipped and not found:
+        names = ", ".join(p.name for p in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        reason = f"no file here is of a type we read ({names}); {_SUPPORTED}"
+        problems.append(SourceError(str(root), reason))
+    else:
+        problems += [SourceWarning(str(p), "skipped: " + unsupported(p.suffix)) for p in skipped]
     return sorted(found)
 
 
-def _wanted(path: Path) -> bool:
-    return path.suffix.lower() in SUFFIXES and path.name.lower() not in SKIPPED_NAMES
+def _named(path: Path, problems: list[Problem]) -> bool:
+    """A path that is text: a name with bytes that are not UTF-8 could not be stored."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append(SourceError(str(path), "the file name is not valid UTF-8: rename it"))
+        return False
+    return True
 
 
-def _usable(path: Path, errors: list[SourceError], explicit: bool) -> bool:
+def _usable(path: Path, errors: list[Problem], explicit: bool) -> bool:
     """A regular file we can open; anything else is reported (a FIFO would block forever)."""
     try:
         mode = path.stat().st_mode
@@ -106,12 +135,20 @@ def _usable(path: Path, errors: list[SourceError], explicit: bool) -> bool:
     return True
 
 
-def _fits(path: Path, max_bytes: int | None, errors: list[SourceError]) -> bool:
+def _fits(path: Path, max_bytes: int | None, errors: list[Problem]) -> bool:
     size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         errors.append(SourceError(str(path), too_big(size, max_bytes)))
         return False
     return True
+
+
+_SUPPORTED = f"supported: {', '.join(sorted(SUFFIXES))}"
+
+
+def unsupported(suffix: str) -> str:
+    kind = f"file type {suffix!r}" if suffix else "file without a type (no .txt, .md, ...)"
+    return f"unsupported {kind}; {_SUPPORTED}"
 
 
 def too_big(size: int, max_bytes: int) -> str:

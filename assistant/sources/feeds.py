@@ -14,7 +14,7 @@ from typing import Any
 
 import feedparser
 
-from ..errors import SourceError
+from ..errors import SourceError, SourceWarning
 from ..schema import Article
 from .records import article_from_mapping
 
@@ -22,7 +22,9 @@ from .records import article_from_mapping
 _NOT_TEXT = ("script", "style", "noscript", "template", "iframe", "svg")
 
 
-def read_feed(where: str, path: str | None, text: str) -> Iterator[Article | SourceError]:
+def read_feed(
+    where: str, path: str | None, text: str
+) -> Iterator[Article | SourceError | SourceWarning]:
     """The entries of the RSS or Atom feed `text` as articles, errors naming entry numbers."""
     parsed = feedparser.parse(text)
     if not parsed.entries:
@@ -40,7 +42,7 @@ def read_feed(where: str, path: str | None, text: str) -> Iterator[Article | Sou
             "source": outlet,
         }
         try:
-            yield article_from_mapping(raw, f"{where}#{n}", path)
+            yield from article_from_mapping(raw, f"{where}#{n}", path)
         except SourceError as exc:
             yield exc
 

@@ -15,19 +15,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import SourceError
-from ..schema import Article
 from .decoding import decode
-from .discovery import SUFFIXES, looks_like_url
+from .discovery import looks_like_url, unsupported
 from .fetch import fetch, is_feed
-from .formats import READERS, read_jsonl
+from .formats import READERS, Item, read_jsonl, read_jsonl_data
 from .records import Origin
 
-Reader = Callable[[Origin, str], Iterator[Article | SourceError]]
+Reader = Callable[[Origin, str], Iterator[Item]]
 
 
 def read_file(
     path: Path, data: bytes | None = None, record_path: str | None = None
-) -> Iterator[Article | SourceError]:
+) -> Iterator[Item]:
     """The articles in the file at `path` (one for most formats, many for JSON, JSON Lines
     and feeds); `data` is its bytes if they were already read. A JSON Lines file whose
     bytes were not read is streamed a line at a time. `record_path` is what the catalog
@@ -48,16 +47,18 @@ def read_file(
 
 def read_data(
     data: bytes, where: str, suffix: str, path: str | None, url: str | None = None
-) -> Iterator[Article | SourceError]:
+) -> Iterator[Item]:
     """The articles in `data`, read as a file of type `suffix` named `where`.
 
     `path` is the file recorded in the catalog (for `--sync`); `url` is the page that
     `data` was fetched from, if any.
     """
+    if suffix.lower() == ".jsonl":
+        yield from read_jsonl_data(Origin(where, path, url), data)
+        return
     reader = _READERS.get(suffix.lower())
     if reader is None:
-        valid = ", ".join(sorted(SUFFIXES))
-        yield SourceError(where, f"unsupported file type; supported: {valid}")
+        yield SourceError(where, unsupported(suffix))
         return
     try:
         text = decode(data)
@@ -99,7 +100,7 @@ def _each_line_json(data: bytes) -> bool:
     return True
 
 
-def _read_url_list(origin: Origin, text: str) -> Iterator[Article | SourceError]:
+def _read_url_list(origin: Origin, text: str) -> Iterator[Item]:
     """The article (or feed entries) at each URL; a URL that fails is an error naming it."""
     for url in _url_lines(text):
         try:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import SourceError
+from ..errors import SourceError, SourceWarning
 from ..schema import Article
 from ..text.dates import parse_date
 
@@ -42,40 +43,49 @@ class Origin:
         return stem.replace("-", " ").replace("_", " ").strip().capitalize()
 
 
-def record(origin: Origin, item: Any, where: str) -> Article | SourceError:
+def record(origin: Origin, item: Any, where: str) -> list[Article | SourceError | SourceWarning]:
+    """One JSON record: its article and warnings, or the error that kept it out."""
     if not isinstance(item, dict):
-        return SourceError(where, "expected a JSON object with at least a 'text' field")
+        return [SourceError(where, "expected a JSON object with at least a 'text' field")]
     try:
-        return to_article(origin, item, where=where)
+        return [*to_article(origin, item, where=where)]
     except SourceError as exc:
-        return exc
+        return [exc]
 
 
-def to_article(origin: Origin, raw: dict[str, Any], where: str | None = None) -> Article:
-    """Build an Article from a mapping that may use any of the usual field aliases."""
+def to_article(
+    origin: Origin, raw: dict[str, Any], where: str | None = None
+) -> list[Article | SourceWarning]:
+    """The Article a mapping describes (with any of the usual field aliases), then warnings
+    about what it had to leave out. SourceError, naming the field, if a field has a type
+    that no article has (`"authors": 7`) or there is no text."""
     where = where or origin.where
-    meta = {key: _first(raw, names) for key, names in _FIELD_ALIASES.items()}
-    text = _as_text(meta["text"]).strip()
+    fields = {key: _first(raw, names) for key, names in _FIELD_ALIASES.items()}
+    text = _text(fields["text"], where, paragraphs=True).strip()
     if not text:
         raise SourceError(where, "no article text (expected one of: text, body, content)")
-    url = _as_text(meta["url"]).strip() or origin.url
-    identity = _as_text(meta["id"]).strip() or canonical_url(url) or where
+    url = _text(fields["url"], where).strip() or origin.url
+    identity = (
+        _text(fields["id"], where, numbers=True).strip() or canonical_url(url) or _clean(where)
+    )
     # A whole file without a title is named after the file; one record among many (a JSON
     # Lines archive, a feed) is named after its own first words, not its file's name.
-    fallback = origin.title() if where == origin.where else _title_from_text(text)
-    title = _as_text(meta["title"]).strip() or fallback
+    fallback = _clean(origin.title()) if where == origin.where else _title_from_text(text)
+    title = _text(fields["title"], where, numbers=True).strip() or fallback
     if _DATELINE.fullmatch(title):  # "CNN —" is a dateline, not a title: take the lede's words
         title = _title_from_text(text)
-    return Article(
+    published, warnings = _published(fields["published"], where)
+    article = Article(
         id=identity,
         title=" ".join(title.split()),
         text=text,
         url=url,
-        published=parse_date(meta["published"]),
-        source=_as_text(meta["source"]).strip() or None,
-        authors=_as_authors(meta["authors"]),
+        published=published,
+        source=_name(fields["source"], where) or None,
+        authors=_authors(fields["authors"], where),
         path=origin.path,
     )
+    return [article, *warnings]
 
 
 # A title that is only a dateline ("CNN —", "New York CNN Business —"), and the dateline
@@ -86,7 +96,8 @@ _DATELINE_START = re.compile(r"\A\s*[^—–\n]{0,40}[—–]\s*")
 
 def _title_from_text(text: str, limit: int = 90) -> str:
     """A title for a text that has none: its first sentence, after any dateline."""
-    first = _DATELINE_START.sub("", text, count=1).strip().splitlines()[0].strip()
+    lines = _DATELINE_START.sub("", text, count=1).strip().splitlines() or text.splitlines()
+    first = lines[0].strip() if lines else ""
     # A title, not a splitter: a full stop before a capital ends the sentence.
     first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", first, maxsplit=1)[0]
     if len(first) <= limit:
@@ -111,42 +122,106 @@ def canonical_url(url: str | None) -> str | None:
     if not url or not url.strip():
         return None
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # "http://[::1", a port over 65535: not a URL we can normalise
+        return url
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return url
     scheme = parts.scheme.lower()
     host = parts.hostname.lower()
-    if parts.port and parts.port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{parts.port}"
+    if port and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, True) if not _TRACKING.match(k))
     path = parts.path.rstrip("/")
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
-def article_from_mapping(raw: dict[str, Any], where: str, path: str | None) -> Article:
+def article_from_mapping(
+    raw: dict[str, Any], where: str, path: str | None
+) -> list[Article | SourceWarning]:
     """An Article from a mapping with the usual field names (for feeds and fetched pages)."""
     return to_article(Origin(where, path), raw, where=where)
 
 
-def _first(raw: dict[str, Any], names: tuple[str, ...]) -> Any:
+# A field is (the name it had in the record, its value).
+_Field = tuple[str, Any]
+
+
+def _first(raw: dict[str, Any], names: tuple[str, ...]) -> _Field:
     for name in names:
         if raw.get(name) not in (None, "", []):
-            return raw[name]
-    return None
+            return name, raw[name]
+    return names[0], None
 
 
-def _as_text(value: Any) -> str:
+def _text(field: _Field, where: str, paragraphs: bool = False, numbers: bool = False) -> str:
+    """A text field; a list of strings is paragraphs where `paragraphs` allows it, a number
+    its digits where `numbers` does (an id, a title such as "2024")."""
+    name, value = field
     if value is None:
         return ""
-    if isinstance(value, list):
-        return "\n\n".join(_as_text(v) for v in value)
-    return str(value)
+    if isinstance(value, str):
+        return _clean(value)
+    if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if paragraphs and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return _clean("\n\n".join(value))
+    wanted = "text or a list of paragraphs" if paragraphs else "text"
+    raise SourceError(where, f"field {name!r} must be {wanted}, not {_kind(value)}")
 
 
-def _as_authors(value: Any) -> tuple[str, ...]:
+def _name(field: _Field, where: str) -> str:
+    """A name given as text or as an object with a "name" (`"source": {"name": "CNN"}`)."""
+    name, value = field
+    if isinstance(value, dict):
+        return _text((f"{name}.name", value.get("name")), where).strip()
+    return _text(field, where).strip()
+
+
+def _authors(field: _Field, where: str) -> tuple[str, ...]:
+    """Names given as one string ("A, B and C"), an object with a name, or a list of those."""
+    name, value = field
     if not value:
         return ()
     if isinstance(value, str):
-        value = re.split(r"\s*(?:;|,| and )\s*", value)
-    names = (v.get("name", "") if isinstance(v, dict) else str(v) for v in value)
-    return tuple(n.strip() for n in names if n and n.strip())
+        value = re.split(r"\s*(?:;|,| and )\s*", _clean(value))
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise SourceError(
+            where, f"field {name!r} must be a name or a list of names, not {_kind(value)}"
+        )
+    names = (_name((f"{name}[{n}]", v), where) for n, v in enumerate(value, 1))
+    return tuple(n for n in names if n)
+
+
+def _published(field: _Field, where: str) -> tuple[date | None, list[SourceWarning]]:
+    """The publication date, or None and a warning saying which value could not be read."""
+    name, value = field
+    published = parse_date(value)
+    if published is not None or value is None:
+        return published, []
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:59] + "…"
+    reason = (
+        f"field {name!r} is {shown}, which is not a date this reads (write it as 2024-03-05); "
+        "the article is kept without a date"
+    )
+    return None, [SourceWarning(where, reason)]
+
+
+def _kind(value: Any) -> str:
+    kinds = ((bool, "true/false"), (int | float, "a number"), (list, "a list"), (dict, "an object"))
+    return next((k for t, k in kinds if isinstance(value, t)), f"a {type(value).__name__}")
+
+
+# What text holds no use for and a terminal would act on: control characters other than
+# tab, line feed and carriage return; lone surrogates (a JSON "\\udc80" escape) are not
+# characters at all and no store would take them.
+_JUNK = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", _JUNK.sub("", text))

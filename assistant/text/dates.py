@@ -1,6 +1,7 @@
 """Dates: parsing the dates articles carry, and the relative dates in a question.
 
-`parse_date` reads ISO dates and datetimes, RFC 822 (feeds) and what dateutil reads.
+`parse_date` reads ISO dates and datetimes, RFC 822 (feeds) and what dateutil reads
+(if it names a year).
 
 Relative dates in a question ("yesterday", "this week", "last month", "recently") as a
 window of days, resolved against an anchor: the as-of date, or else the newest article in
@@ -82,7 +83,8 @@ def resolve(question: str, anchor: date | None) -> Window | None:
 
 
 def parse_date(value: Any) -> date | None:
-    """ISO dates and datetimes, RFC 822 (feeds), or anything dateutil reads; None otherwise."""
+    """ISO dates and datetimes, RFC 822 (feeds), or anything dateutil reads that names a
+    year; None otherwise (the caller says what was dropped)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -109,6 +111,9 @@ def _rfc822(text: str) -> date:
 
 
 def _dateutil(text: str) -> date | None:
+    """What dateutil reads, if the text names a year: dateutil fills what is missing from a
+    default date, so "Tuesday" would become a Tuesday of the year the parser ran in."""
     from dateutil import parser
 
-    return parser.parse(text, fuzzy=False).date()
+    one, two = (parser.parse(text, default=datetime(y, 1, 1), fuzzy=False) for y in (1, 2))
+    return one.date() if one.year == two.year else None
