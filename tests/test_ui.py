@@ -153,11 +153,31 @@ def test_chat_event_shows_a_placeholder_then_the_reply(corpus_assistant):
     assert "source-card" in messages[1]["content"]
 
 
-def test_chat_event_answers_a_malformed_date_with_how_to_write_it(corpus_assistant):
-    steps = list(ChatHandler(corpus_assistant).respond("Who founded Mistral?", [], since="March"))
-    assert len(steps) == 1
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("as_of", "March", "it is not a date"),
+        ("as_of", "2024-02-31", "there is no such day"),
+        ("since", "2024-02-26garbage", "it is not a date"),
+        ("until", "26/02/2024", "it is not a date"),
+    ],
+)
+def test_a_bad_date_is_named_plainly_not_as_the_assistants_failure(
+    corpus_assistant, field: str, value: str, why: str
+):
+    steps = list(
+        ChatHandler(corpus_assistant).respond("Who founded Mistral?", [], **{field: value})
+    )
+    assert len(steps) == 1  # nothing is searched
     reply = steps[0][0][-1]["content"]
-    assert reply.startswith("Sorry") and "2024-02-26" in reply
+    label = {"as_of": "as of"}.get(field, field)
+    assert reply.startswith(f'The "{label}" date') and why in reply, reply
+    assert "2024-02-26" in reply and "YYYY-MM-DD" in reply
+    assert "Sorry" not in reply and "can't answer" not in reply
+
+
+def test_a_datetime_value_is_read_as_its_day():
+    assert parse_options(as_of="2024-03-01 12:30:00").filters == Filters(date(2024, 3, 1))
 
 
 def test_resync_adds_and_removes_corpus_files(make_assistant, tmp_path: Path):

@@ -3,20 +3,22 @@
 `ChatHandler(assistant).stream(message, history, options)` yields the assistant's message
 as it grows (LLM text as it is written, then the rendered Answer with its source cards);
 `parse_options` turns the settings panel's raw values into `ChatOptions`. Errors become
-friendly replies: an AssistantError says what went wrong and how to fix it, a bug says only
-that the server log has the details.
+friendly replies: a setting the user mistyped (a date) is named with what is wrong with it,
+an AssistantError says what went wrong and how to fix it, a bug says only that the server
+log has the details.
 
-What it does not do: import Gradio, render HTML (`ui_render` does), answer by itself (the
+What it does not do: import Gradio, render HTML (`render.py` does), answer by itself (the
 Assistant does), or keep chats on the server (Gradio sends the history with each message).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..answer.registry import ANSWERERS
@@ -66,10 +68,20 @@ def _date(name: str, value: Any) -> date | None:
         return None
     if isinstance(value, (int, float)):  # a DateTime component in timestamp mode
         return date.fromtimestamp(value)
+    text = str(value).strip()
+    if not text:
+        return None
     try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise SettingsError(f'the "{name}" date must look like 2024-02-26, got {value!r}') from None
+        # A bare day, or a DateTime component's "2024-02-26 00:00:00"; anything after the
+        # day that is not a time is refused rather than cut off.
+        return date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text).date()
+    except ValueError as exc:
+        shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+        why = f"there is no such day ({exc})" if shaped else "it is not a date"
+        raise SettingsError(
+            f'The "{name}" date {text!r} cannot be used: {why}. '
+            "Write it as YYYY-MM-DD, for example 2024-02-26."
+        ) from None
 
 
 class ChatHandler:
@@ -96,8 +108,8 @@ class ChatHandler:
         history = [*history, {"role": "user", "content": message}]
         try:
             options = parse_options(backend, model, as_of, since, until, outlets, k)
-        except AssistantError as exc:
-            yield [*history, {"role": "assistant", "content": sorry(exc)}], ""
+        except SettingsError as exc:  # the user's typo, not the assistant's failure
+            yield [*history, {"role": "assistant", "content": escape_markdown(str(exc))}], ""
             return
         yield [*history, {"role": "assistant", "content": "Searching the articles…"}], ""
         for reply in self.stream(message, history[:-1], options):
