@@ -188,6 +188,16 @@ def test_hostile_article_renders_as_text(page: Any) -> None:
     assert not [u for u in page.requests if urlsplit(u).path in ("/x", "/y")]
 
 
+def test_the_users_question_renders_as_text(page: Any) -> None:
+    typed = f"{XSS_TITLE} When will the comet **Vask-9** pass closest to Earth?"
+    ask(page, typed)
+    question = page.locator("#chat .message.user").last
+    assert question.inner_text().strip() == typed  # shown exactly as typed
+    for selector in ("img", "strong", "b"):
+        assert question.locator(selector).count() == 0, question.inner_html()
+    assert not [u for u in page.requests if urlsplit(u).path == "/x"]
+
+
 def test_page_loads_nothing_from_beyond_the_server(page: Any, served: Served) -> None:
     ask(page, "When was Mistral 7B released?")
     page.wait_for_load_state("networkidle")

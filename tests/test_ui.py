@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ui
 from assistant.answer.base import Answerer
 from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Filters
+from assistant.text.markdown import escape_markdown, unescape_markdown
 from assistant.ui.chat import ChatHandler, ChatOptions, parse_options
 from assistant.ui.index_panel import add_files, index_summary, ingest_uploads, resync_corpus
 from tests.conftest import write
@@ -151,6 +155,36 @@ def test_chat_event_shows_a_placeholder_then_the_reply(corpus_assistant):
     messages, box = steps[-1]
     assert box == "" and len(messages) == 2 and messages[0] == question
     assert "source-card" in messages[1]["content"]
+
+
+XSS_QUESTION = "<img src=x onerror=alert(1)> **who** [founded](javascript:x) Mistral?"
+
+
+def test_the_users_question_is_shown_as_text(corpus_assistant):
+    steps = list(ChatHandler(corpus_assistant).respond(XSS_QUESTION, []))
+    shown = steps[-1][0][0]
+    assert shown["role"] == "user" and not re.search(r"(?<!\\)[<\[*]", shown["content"])
+    assert shown["content"] == escape_markdown(XSS_QUESTION)  # the Chatbot shows it literally
+    assert "Sorry" not in steps[-1][0][1]["content"]  # and it is still searched for
+
+
+def test_a_shown_question_is_read_back_as_typed(corpus_assistant):
+    handler = ChatHandler(corpus_assistant)
+    *_, (messages, _) = handler.respond("Who founded <Mistral>?", [])
+    seen: list[list[str]] = []
+
+    class Spy(ChatHandler):
+        def _answer(self, assistant, message, ask, turn):  # type: ignore[no-untyped-def]
+            seen.append(ask["history"])
+            yield "ok"
+
+    list(Spy(corpus_assistant).stream("When was it founded?", messages))
+    assert seen == [["Who founded <Mistral>?"]]
+
+
+@given(st.text())
+def test_unescape_markdown_inverts_escape_markdown(text: str):
+    assert unescape_markdown(escape_markdown(text)) == text
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from ..answer.registry import ANSWERERS
 from ..core import Assistant
 from ..errors import AssistantError, IndexError_, SettingsError
 from ..schema import Answer, Filters
-from ..text.markdown import escape_markdown, escape_markdown_keep_markers
+from ..text.markdown import escape_markdown, escape_markdown_keep_markers, unescape_markdown
 from .render import render_reply
 
 log = logging.getLogger("assistant.ui")
@@ -104,8 +104,12 @@ class ChatHandler:
         outlets: list[str] | None = None,
         k: float | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], str]]:
-        """The chat box's event: the Chatbot's messages as the reply grows, and an empty box."""
-        history = [*history, {"role": "user", "content": message}]
+        """The chat box's event: the Chatbot's messages as the reply grows, and an empty box.
+
+        The question is shown as the user typed it: escaped, since the Chatbot renders
+        Markdown and HTML (`_content_text` reads it back).
+        """
+        history = [*history, {"role": "user", "content": escape_markdown(message)}]
         try:
             options = parse_options(backend, model, as_of, since, until, outlets, k)
         except SettingsError as exc:  # the user's typo, not the assistant's failure
@@ -183,11 +187,9 @@ class ChatHandler:
 def _content_text(message: dict[str, Any]) -> str:
     """A chat message's text, whichever of Gradio's content shapes it arrives in."""
     content = message.get("content")
-    if isinstance(content, str):
-        return content
     if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
+        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return unescape_markdown(content) if isinstance(content, str) else ""
 
 
 def sorry(exc: Exception, hint: str = "") -> str:
