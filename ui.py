@@ -11,10 +11,11 @@ an index panel. What each event does lives in `assistant/`:
     ui/index_panel.py  the upload and index panels: add files, re-sync corpus/, summarize
     ui/style.py        the CSS and the script for [n] clicks
 
-Safety: article text is escaped before it is put in a message, and the Chatbot sanitizes
-HTML on top of that, so an article cannot inject markup. Gradio is imported lazily, its
-analytics switched off before the import, and the page loads nothing from beyond the
-server (local fonts, no CDN).
+Safety: article text and the user's own question are escaped before they are put in a
+message, and the Chatbot sanitizes HTML on top of that, so neither can inject markup. The
+upload endpoint reads only files that a client uploaded, whatever paths a request names.
+Gradio is imported lazily, its analytics switched off before the import, and the page
+loads nothing from beyond the server (local fonts, no CDN).
 
 What it does not do: answer by itself (the Assistant does), keep chats on the server, or
 stream tokens from an LLM itself (it shows what `Assistant.ask_stream` yields).
@@ -177,8 +178,14 @@ def _wire(gr: Any, app: Any, page: _Page, assistant: Assistant) -> None:
     def refresh() -> tuple[str, Any]:
         return index_summary(assistant), gr.Dropdown(choices=outlet_names(assistant))
 
+    def uploaded(path: str) -> bool:
+        # Gradio records each file that arrives through its upload route; a request may
+        # name any path instead, and Gradio lets through those under its temp folder.
+        return path in app.upload_file_set
+
     def upload(files: list[str] | None, progress: Any = bar) -> tuple[str, str, Any]:
-        return (add_files(assistant, files or [], _ticker(progress, "Indexing")), *refresh())
+        ticker = _ticker(progress, "Indexing")
+        return (add_files(assistant, files or [], ticker, uploaded), *refresh())
 
     def resync(progress: Any = bar) -> tuple[str, str, Any]:
         return (resync_corpus(assistant, _ticker(progress, "Re-syncing corpus/")), *refresh())

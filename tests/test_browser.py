@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ import ui
 from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
 from tests.conftest import write
+from tests.serving import free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -55,25 +53,6 @@ class Served:
     assistant: Assistant
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.1)  # polling a condition, not a fixed wait
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("ui")
@@ -82,10 +61,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> It
     report = assistant.ingest([BUNDLED_CORPUS, hostile])
     assert report.ok, report.failed
     app = ui.build_app(assistant)
-    port = _free_port()
+    port = free_port()
     ui.launch(app, port=port, block=False)
     url = f"http://127.0.0.1:{port}/"
-    _wait_for_http(url)
+    wait_for_http(url)
     yield Served(url, assistant)
     app.close()
 
@@ -237,11 +216,11 @@ def test_ten_simultaneous_chats_through_the_api(served: Served) -> None:
 
 def test_login_when_auth_is_set(browser: Any, served: Served) -> None:
     app = ui.build_app(served.assistant)
-    port = _free_port()
+    port = free_port()
     ui.launch(app, port=port, auth=("ann", "s3cret"), block=False)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for_http(url)
+        wait_for_http(url)
         context = browser.new_context()
         page = context.new_page()
         page.goto(url)

@@ -223,7 +223,7 @@ def test_resync_adds_and_removes_corpus_files(make_assistant, tmp_path: Path):
     gone.unlink()
     assert "1 removed" in resync_corpus(assistant, lambda d, t: None)
     assert index_summary(assistant).startswith("**1** articles")
-    assert add_files(assistant, [], lambda d, t: None) == "Choose one or more files first."
+    assert add_files(assistant, [], lambda d, t: None, _ANY) == "Choose one or more files first."
 
 
 def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Path):
@@ -231,13 +231,35 @@ def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Pat
     good = write(tmp_path / "in" / "good.md", "# Good news\n\nThe bridge reopened today.\n")
     bad = write(tmp_path / "in" / "bad.jsonl", '{"title": "x", "text": "fine"}\n{oops\n')
     seen: list[tuple[int, int]] = []
-    report = ingest_uploads(assistant, [str(good), str(bad)], lambda d, t: seen.append((d, t)))
+    files = [str(good), str(bad)]
+    report = ingest_uploads(assistant, files, lambda d, t: seen.append((d, t)), is_upload=_ANY)
     assert "2 added" in report and "bad.jsonl" in report
     assert seen and seen[-1][0] == seen[-1][1] > 0  # the bar reaches its end
     assert assistant.stats().articles == 2
     assert ChatHandler(assistant).reply("What reopened today?", []).count("Good news")
-    again = ingest_uploads(assistant, [str(good)])
+    again = ingest_uploads(assistant, [str(good)], is_upload=_ANY)
     assert "1 unchanged" in again  # same file, same place: nothing to redo
+
+
+def _ANY(path: str) -> bool:
+    return True
+
+
+def test_only_files_a_client_uploaded_are_read(make_assistant, tmp_path: Path):
+    assistant = make_assistant()
+    sent = write(tmp_path / "sent" / "bridge.md", "# Bridge\n\nThe bridge reopened today.\n")
+    server = write(tmp_path / "server" / "vault.md", "# Vault\n\nThe vault code is 4411.\n")
+    report = ingest_uploads(assistant, [str(sent), str(server)], is_upload=lambda p: p == str(sent))
+    assert report.startswith("1 added") and "vault.md" in report.split("not read:")[1]
+    assert str(server.parent) not in report  # the server's folders are not shown either
+    assert assistant.stats().articles == 1
+    assert "4411" not in ChatHandler(assistant).reply("What is the vault code?", [])
+    only_server = ingest_uploads(assistant, [str(server)], is_upload=lambda p: False)
+    assert only_server.startswith("Nothing was added.") and "vault.md" in only_server
+    assert (
+        assistant.stats().articles == 1
+        and not (assistant.settings.index_dir / "uploads" / "vault.md").exists()
+    )
 
 
 def test_index_summary(corpus_assistant, make_assistant):

@@ -47,10 +47,15 @@ def outlet_names(assistant: Assistant) -> list[str]:
         return []
 
 
-def add_files(assistant: Assistant, files: Sequence[str], progress: Progress) -> str:
+def add_files(
+    assistant: Assistant,
+    files: Sequence[str],
+    progress: Progress,
+    is_upload: Callable[[str], bool],
+) -> str:
     """The upload panel's report: what was indexed, or why nothing could be."""
     try:
-        return ingest_uploads(assistant, files, progress)
+        return ingest_uploads(assistant, files, progress, is_upload=is_upload)
     except AssistantError as exc:
         return f"Could not add the files: {escape_markdown(str(exc))}"
 
@@ -70,20 +75,39 @@ def uploads_dir(assistant: Assistant) -> Path:
 
 
 def ingest_uploads(
-    assistant: Assistant, files: Sequence[str], progress: Progress | None = None
+    assistant: Assistant,
+    files: Sequence[str],
+    progress: Progress | None = None,
+    *,
+    is_upload: Callable[[str], bool],
 ) -> str:
-    """Copy the uploaded files into the uploads folder, index them, report per file."""
+    """Copy the uploaded files into the uploads folder, index them, report per file.
+
+    A client names the files it sends by their path on the server, so a path is read only
+    if `is_upload(path)` says a client uploaded that file; any other is refused by name
+    (the server's files are not the client's to index).
+    """
     if not files:
         return "Choose one or more files first."
+    refused = [Path(f).name for f in files if not is_upload(f)]
     target = uploads_dir(assistant)
-    target.mkdir(parents=True, exist_ok=True)
     paths = []
     for f in files:
-        path = target / Path(f).name
-        shutil.copyfile(f, path)
-        paths.append(path)
-    report = assistant.ingest(paths, progress=progress)
-    return ingest_summary(report, strip=str(target) + os.sep)
+        if is_upload(f):
+            target.mkdir(parents=True, exist_ok=True)
+            path = target / Path(f).name
+            shutil.copyfile(f, path)
+            paths.append(path)
+    lines = []
+    if paths:
+        report = assistant.ingest(paths, progress=progress)
+        lines.append(ingest_summary(report, strip=str(target) + os.sep))
+    else:
+        lines.append("Nothing was added.")
+    if refused:
+        lines += ["", "These were not uploaded from this page, so they were not read:"]
+        lines += [f"- {escape_markdown(name)}" for name in refused]
+    return "\n".join(lines)
 
 
 def ingest_summary(report: IngestReport, strip: str = "") -> str:
