@@ -34,10 +34,11 @@ CHROMIUM_ARGS = [
 ]
 SEED_TITLE = "Microsoft Teams Up with Mistral AI to Diversify AI Offerings"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
+EU_TITLE = "EU AI Act Enters into Force After Political Agreement and Parliament Vote"
 XSS_ARTICLE = f"""---
 title: "{XSS_TITLE}"
 source: "<b>Evil Outlet</b>"
-published: 2024-03-01
+published: 2025-03-01
 ---
 
 The Quillfeather Observatory in Tromsø discovered a comet named Vask-9 on Friday.
@@ -177,6 +178,23 @@ def test_the_users_question_renders_as_text(page: Any) -> None:
     assert not [u for u in page.requests if urlsplit(u).path == "/x"]
 
 
+def test_an_example_headline_is_asked_and_shown_as_text(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    items = page.locator("#examples button")
+    items.first.wait_for()  # filled when the page loads
+    assert items.first.inner_text() == XSS_TITLE  # the newest headline, as text
+    assert page.locator("#examples img").count() == 0
+    # Gradio shortens a long headline on its button, not in the box it fills.
+    items.filter(has_text=EU_TITLE[:40]).click()
+    expect(page.locator("#question textarea")).to_have_value(EU_TITLE)  # once the server replies
+    page.locator("#question textarea").press("Enter")
+    reply = page.locator("#chat .message.bot").first
+    reply.locator(".source-card").first.wait_for(timeout=ANSWER_WAIT_MS)
+    assert reply.locator(".source-card", has_text=EU_TITLE).count() == 1
+    assert page.dialogs == []
+
+
 def test_page_loads_nothing_from_beyond_the_server(page: Any, served: Served) -> None:
     ask(page, "When was Mistral 7B released?")
     page.wait_for_load_state("networkidle")
@@ -199,7 +217,8 @@ def test_usable_at_phone_width(browser: Any, served: Served, tmp_path: Path) -> 
 def test_ten_simultaneous_chats_through_the_api(served: Served) -> None:
     from gradio_client import Client
 
-    questions = [ui.EXAMPLES[i % len(ui.EXAMPLES)] for i in range(10)]
+    asked = ["Who founded Mistral?", "When was Mistral 7B released?"]
+    questions = [asked[i % len(asked)] for i in range(10)]
 
     def chat(question: str) -> str:
         client = Client(served.url, verbose=False, analytics_enabled=False, download_files=False)

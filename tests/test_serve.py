@@ -74,7 +74,7 @@ def _file(path: Path | str) -> dict[str, Any]:
 
 def test_a_file_the_client_uploads_is_indexed(served: Served, tmp_path: Path) -> None:
     mine = write(tmp_path / "ferry.md", "# Ferry\n\nThe Kestrel ferry stopped for winter.\n")
-    report, _, _ = _client(served.url).predict([_file(mine)], api_name="/upload")
+    report, *_ = _client(served.url).predict([_file(mine)], api_name="/upload")
     assert report.startswith("1 added"), report
     reply = _client(served.url).predict("Which ferry stopped for winter?", [], api_name="/chat")
     assert "Kestrel" in json.dumps(reply[0][-1]["content"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from itertools import pairwise
@@ -17,7 +18,14 @@ from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Filters
 from assistant.text.markdown import escape_markdown, unescape_markdown
 from assistant.ui.chat import ChatHandler, ChatOptions, parse_options
-from assistant.ui.index_panel import add_files, index_summary, ingest_uploads, resync_corpus
+from assistant.ui.index_panel import (
+    add_files,
+    example_questions,
+    index_summary,
+    ingest_uploads,
+    resync_corpus,
+    synced_corpus,
+)
 from tests.conftest import write
 from tests.test_ui_render import make_citation
 from ui import build_app
@@ -77,10 +85,44 @@ def test_card_ids_are_unique_per_turn(corpus_assistant):
     assert 'id="src-2-1"' in reply and 'id="src-1-1"' not in reply
 
 
-@pytest.mark.parametrize("question", ui.EXAMPLES)
-def test_example_questions_are_answered_from_the_bundled_corpus(corpus_assistant, question):
-    answer = corpus_assistant.ask(question)
-    assert answer.answered and answer.citations, question
+def test_example_questions_are_the_newest_headlines_and_are_answered(corpus_assistant):
+    examples = example_questions(corpus_assistant)
+    assert (
+        examples[0] == "EU AI Act Enters into Force After Political Agreement and Parliament Vote"
+    )
+    assert len(examples) == 4 and len(set(examples)) == 4
+    for title in examples:
+        answer = corpus_assistant.ask(title)
+        assert answer.answered and title in {c.title for c in answer.citations}, title
+
+
+def _props(app, elem_id: str) -> dict:  # type: ignore[no-untyped-def]
+    return next(
+        c["props"] for c in app.config["components"] if c["props"].get("elem_id") == elem_id
+    )
+
+
+def test_a_users_own_index_gets_no_demo_articles_or_questions(make_assistant, tmp_path: Path):
+    assistant = make_assistant()  # the bundled corpus is its corpus_dir, but not its source
+    assistant.ingest([write(tmp_path / "news" / "a.md", "# Harbour Crane Collapses\n\nIt fell.\n")])
+    assert synced_corpus(assistant) is None
+    report = resync_corpus(assistant, lambda d, t: None)
+    assert "nothing to re-sync" in report and assistant.stats().articles == 1
+    app = build_app(assistant)
+    assert _props(app, "resync")["visible"] is False
+    assert _props(app, "examples")["samples"] == [["Harbour Crane Collapses"]]
+    assert "Mistral" not in json.dumps(app.config)  # no question, placeholder or example
+    reply = ChatHandler(make_assistant("empty")).reply("Who?", [])
+    assert "re-sync" not in reply and "Add articles" in reply
+
+
+def test_the_default_index_resyncs_the_bundled_corpus(tmp_path: Path, shared_embedder):
+    from assistant import Assistant
+    from assistant.config import BUNDLED_CORPUS
+
+    assistant = Assistant(index_dir=tmp_path / "i", embedder=shared_embedder, auto_ingest=True)
+    assert synced_corpus(assistant) == BUNDLED_CORPUS
+    assert _props(build_app(assistant), "resync")["value"] == "Re-sync corpus/"
 
 
 def test_empty_index_is_a_friendly_reply(make_assistant):

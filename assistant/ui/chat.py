@@ -26,6 +26,7 @@ from ..core import Assistant
 from ..errors import AssistantError, IndexError_, SettingsError
 from ..schema import Answer, Filters
 from ..text.markdown import escape_markdown, escape_markdown_keep_markers, unescape_markdown
+from .index_panel import how_to_fill
 from .render import render_reply
 
 log = logging.getLogger("assistant.ui")
@@ -141,7 +142,7 @@ class ChatHandler:
             ask = dict(k=options.k, filters=options.filters, history=earlier)
             yield from self._answer(assistant, message, ask, turn)
         except IndexError_ as exc:
-            yield sorry(exc, "Upload articles in **Add articles**, or re-sync `corpus/`.")
+            yield sorry(exc, how_to_fill(self.assistant))
         except AssistantError as exc:
             yield sorry(exc)
         except Exception:  # a bug must not show the user a stack trace; the log has it
