@@ -8,13 +8,15 @@ an index panel. What each event does lives in `assistant/`:
 
     ui/chat.py         a message and the settings -> the reply, errors as friendly replies
     ui/render.py       an Answer -> the message's HTML, every piece of article text escaped
-    ui/index_panel.py  the upload and index panels: add files, re-sync corpus/, summarize
+    ui/index_panel.py  the upload and index panels: add files, re-sync the corpus, summarize;
+                       the newest headlines as example questions
     ui/style.py        the CSS and the script for [n] clicks
 
-Safety: article text is escaped before it is put in a message, and the Chatbot sanitizes
-HTML on top of that, so an article cannot inject markup. Gradio is imported lazily, its
-analytics switched off before the import, and the page loads nothing from beyond the
-server (local fonts, no CDN).
+Safety: article text and the user's own question are escaped before they are put in a
+message, and the Chatbot sanitizes HTML on top of that, so neither can inject markup. The
+upload endpoint reads only files that a client uploaded, whatever paths a request names.
+Gradio is imported lazily, its analytics switched off before the import, and the page
+loads nothing from beyond the server (local fonts, no CDN).
 
 What it does not do: answer by itself (the Assistant does), keep chats on the server, or
 stream tokens from an LLM itself (it shows what `Assistant.ask_stream` yields).
@@ -38,18 +40,18 @@ from assistant.cli.main import add_serve_arguments, make_assistant
 from assistant.errors import SettingsError
 from assistant.offline import go_offline
 from assistant.ui.chat import ChatHandler, answerer_names
-from assistant.ui.index_panel import add_files, index_summary, outlet_names, resync_corpus
+from assistant.ui.index_panel import (
+    add_files,
+    example_questions,
+    index_summary,
+    outlet_names,
+    resync_corpus,
+    synced_corpus,
+)
 from assistant.ui.style import CSS, HEAD
 
 TITLE = "News Assistant"
 UPLOAD_TYPES = [".txt", ".md", ".html", ".json", ".jsonl"]
-# Each one is answered, with citations, from the bundled corpus (tests/test_ui.py checks).
-EXAMPLES = [
-    "Who founded Mistral?",
-    "When was Mistral 7B released?",
-    "What did Mistral launch with Microsoft?",
-    "How much did Mistral raise in June 2024?",
-]
 
 
 # -- the page ------------------------------------------------------------------------------
@@ -61,6 +63,7 @@ class _Page:
 
     chatbot: Any
     box: Any
+    examples: Any
     backend: Any
     model: Any
     as_of: Any
@@ -88,7 +91,7 @@ def build_app(assistant: Assistant) -> Any:
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
-                chat = _chat_panel(gr)
+                chat = _chat_panel(gr, assistant)
             with gr.Column(scale=2, min_width=280):
                 settings = _settings_panel(gr, assistant)
                 upload = _upload_panel(gr)
@@ -97,7 +100,7 @@ def build_app(assistant: Assistant) -> Any:
     return app
 
 
-def _chat_panel(gr: Any) -> dict[str, Any]:
+def _chat_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
     chatbot = gr.Chatbot(
         label="Chat",
         show_label=False,
@@ -106,18 +109,27 @@ def _chat_panel(gr: Any) -> dict[str, Any]:
         elem_id="chat",
         feedback_options=None,
         buttons=["copy"],
-        placeholder="Ask a question, or pick an example below.",
+        placeholder="Ask a question about the articles in the index.",
     )
     box = gr.Textbox(
         label="Question",
         show_label=False,
-        placeholder="Who founded Mistral?",
+        placeholder="Ask about the news in the index",
         elem_id="question",
         submit_btn=True,
         autofocus=True,
     )
-    gr.Examples(EXAMPLES, inputs=box, label="Examples")
-    return {"chatbot": chatbot, "box": box}
+    # The index's newest headlines, refreshed as it changes (a fixed list would ask about
+    # articles a user's own index does not hold).
+    titles = example_questions(assistant)
+    examples = gr.Dataset(
+        components=[box],
+        samples=[[t] for t in titles],
+        label="Newest articles",
+        elem_id="examples",
+        visible=bool(titles),
+    )
+    return {"chatbot": chatbot, "box": box, "examples": examples}
 
 
 def _settings_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
@@ -161,7 +173,13 @@ def _upload_panel(gr: Any) -> dict[str, Any]:
 def _index_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
     with gr.Accordion("Index", open=True, elem_id="index"):
         summary = gr.Markdown(index_summary(assistant), label="index", elem_id="index-summary")
-        sync = gr.Button("Re-sync corpus/", size="sm")
+        corpus = synced_corpus(assistant)
+        sync = gr.Button(
+            f"Re-sync {corpus.name}/" if corpus else "Re-sync",
+            size="sm",
+            visible=corpus is not None,
+            elem_id="resync",
+        )
         sync_report = gr.Markdown(label="report")
     return {"summary": summary, "sync": sync, "sync_report": sync_report}
 
@@ -174,23 +192,35 @@ def _wire(gr: Any, app: Any, page: _Page, assistant: Assistant) -> None:
     handler = ChatHandler(assistant)
     bar = gr.Progress()  # Gradio finds the progress bar by this default value
 
-    def refresh() -> tuple[str, Any]:
-        return index_summary(assistant), gr.Dropdown(choices=outlet_names(assistant))
+    def refresh() -> tuple[str, Any, Any]:
+        titles = example_questions(assistant)
+        return (
+            index_summary(assistant),
+            gr.Dropdown(choices=outlet_names(assistant)),
+            gr.Dataset(samples=[[t] for t in titles], visible=bool(titles)),
+        )
 
-    def upload(files: list[str] | None, progress: Any = bar) -> tuple[str, str, Any]:
-        return (add_files(assistant, files or [], _ticker(progress, "Indexing")), *refresh())
+    def uploaded(path: str) -> bool:
+        # Gradio records each file that arrives through its upload route; a request may
+        # name any path instead, and Gradio lets through those under its temp folder.
+        return path in app.upload_file_set
 
-    def resync(progress: Any = bar) -> tuple[str, str, Any]:
-        return (resync_corpus(assistant, _ticker(progress, "Re-syncing corpus/")), *refresh())
+    def upload(files: list[str] | None, progress: Any = bar) -> tuple[str, str, Any, Any]:
+        ticker = _ticker(progress, "Indexing")
+        return (add_files(assistant, files or [], ticker, uploaded), *refresh())
+
+    def resync(progress: Any = bar) -> tuple[str, str, Any, Any]:
+        return (resync_corpus(assistant, _ticker(progress, "Re-syncing")), *refresh())
 
     p = page
     inputs = [p.box, p.chatbot, p.backend, p.model, p.as_of, p.since, p.until, p.outlets, p.k]
     p.box.submit(handler.respond, inputs, [p.chatbot, p.box], api_name="chat")
     ingest = dict(concurrency_id="ingest", concurrency_limit=1)
-    after_ingest = [p.summary, p.outlets]
+    after_ingest = [p.summary, p.outlets, p.examples]
     p.add.click(upload, p.files, [p.upload_report, *after_ingest], api_name="upload", **ingest)
     p.sync.click(resync, None, [p.sync_report, *after_ingest], api_name="resync", **ingest)
-    app.load(refresh, None, [p.summary, p.outlets], api_name=False)
+    p.examples.click(lambda sample: sample[0], p.examples, p.box, api_name=False)
+    app.load(refresh, None, after_ingest, api_name=False)
 
 
 def _ticker(progress: Any, desc: str) -> Callable[[int, int], None]:

@@ -1,8 +1,10 @@
 """Keep every library we use offline and silent before it is imported.
 
-Chroma and Gradio send usage telemetry by default, and Hugging Face libraries look for
-model updates on the hub. We set their documented switches once, before the first import
-of any of them; `setdefault` leaves a user's explicit choice alone.
+Chroma and Gradio send usage telemetry by default, onnxruntime sends its own (to
+mobile.events.data.microsoft.com, from native code, as it runs a model), and Hugging
+Face libraries look for model updates on the hub. We set their switches once, before the
+first import of any of them; `setdefault` leaves a user's explicit choice alone.
+tests/test_offline.py traces ingest, ask and serve for any connection beyond loopback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ _SWITCHES = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "ANONYMIZED_TELEMETRY": "False",
     "GRADIO_ANALYTICS_ENABLED": "False",
+    "ORT_DISABLE_TELEMETRY": "1",  # onnxruntime reads it natively, as its runtime starts
     "TOKENIZERS_PARALLELISM": "false",
 }
 

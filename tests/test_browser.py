@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ import ui
 from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
 from tests.conftest import write
+from tests.serving import free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +34,11 @@ CHROMIUM_ARGS = [
 ]
 SEED_TITLE = "Microsoft Teams Up with Mistral AI to Diversify AI Offerings"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
+EU_TITLE = "EU AI Act Enters into Force After Political Agreement and Parliament Vote"
 XSS_ARTICLE = f"""---
 title: "{XSS_TITLE}"
 source: "<b>Evil Outlet</b>"
-published: 2024-03-01
+published: 2025-03-01
 ---
 
 The Quillfeather Observatory in Tromsø discovered a comet named Vask-9 on Friday.
@@ -55,25 +54,6 @@ class Served:
     assistant: Assistant
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.1)  # polling a condition, not a fixed wait
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("ui")
@@ -82,10 +62,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> It
     report = assistant.ingest([BUNDLED_CORPUS, hostile])
     assert report.ok, report.failed
     app = ui.build_app(assistant)
-    port = _free_port()
+    port = free_port()
     ui.launch(app, port=port, block=False)
     url = f"http://127.0.0.1:{port}/"
-    _wait_for_http(url)
+    wait_for_http(url)
     yield Served(url, assistant)
     app.close()
 
@@ -188,6 +168,33 @@ def test_hostile_article_renders_as_text(page: Any) -> None:
     assert not [u for u in page.requests if urlsplit(u).path in ("/x", "/y")]
 
 
+def test_the_users_question_renders_as_text(page: Any) -> None:
+    typed = f"{XSS_TITLE} When will the comet **Vask-9** pass closest to Earth?"
+    ask(page, typed)
+    question = page.locator("#chat .message.user").last
+    assert question.inner_text().strip() == typed  # shown exactly as typed
+    for selector in ("img", "strong", "b"):
+        assert question.locator(selector).count() == 0, question.inner_html()
+    assert not [u for u in page.requests if urlsplit(u).path == "/x"]
+
+
+def test_an_example_headline_is_asked_and_shown_as_text(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    items = page.locator("#examples button")
+    items.first.wait_for()  # filled when the page loads
+    assert items.first.inner_text() == XSS_TITLE  # the newest headline, as text
+    assert page.locator("#examples img").count() == 0
+    # Gradio shortens a long headline on its button, not in the box it fills.
+    items.filter(has_text=EU_TITLE[:40]).click()
+    expect(page.locator("#question textarea")).to_have_value(EU_TITLE)  # once the server replies
+    page.locator("#question textarea").press("Enter")
+    reply = page.locator("#chat .message.bot").first
+    reply.locator(".source-card").first.wait_for(timeout=ANSWER_WAIT_MS)
+    assert reply.locator(".source-card", has_text=EU_TITLE).count() == 1
+    assert page.dialogs == []
+
+
 def test_page_loads_nothing_from_beyond_the_server(page: Any, served: Served) -> None:
     ask(page, "When was Mistral 7B released?")
     page.wait_for_load_state("networkidle")
@@ -210,7 +217,8 @@ def test_usable_at_phone_width(browser: Any, served: Served, tmp_path: Path) -> 
 def test_ten_simultaneous_chats_through_the_api(served: Served) -> None:
     from gradio_client import Client
 
-    questions = [ui.EXAMPLES[i % len(ui.EXAMPLES)] for i in range(10)]
+    asked = ["Who founded Mistral?", "When was Mistral 7B released?"]
+    questions = [asked[i % len(asked)] for i in range(10)]
 
     def chat(question: str) -> str:
         client = Client(served.url, verbose=False, analytics_enabled=False, download_files=False)
@@ -227,11 +235,11 @@ def test_ten_simultaneous_chats_through_the_api(served: Served) -> None:
 
 def test_login_when_auth_is_set(browser: Any, served: Served) -> None:
     app = ui.build_app(served.assistant)
-    port = _free_port()
+    port = free_port()
     ui.launch(app, port=port, auth=("ann", "s3cret"), block=False)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for_http(url)
+        wait_for_http(url)
         context = browser.new_context()
         page = context.new_page()
         page.goto(url)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ui
 from assistant.answer.base import Answerer
 from assistant.errors import BackendError, SettingsError
 from assistant.schema import Answer, Filters
+from assistant.text.markdown import escape_markdown, unescape_markdown
 from assistant.ui.chat import ChatHandler, ChatOptions, parse_options
-from assistant.ui.index_panel import add_files, index_summary, ingest_uploads, resync_corpus
+from assistant.ui.index_panel import (
+    add_files,
+    example_questions,
+    index_summary,
+    ingest_uploads,
+    resync_corpus,
+    synced_corpus,
+)
 from tests.conftest import write
 from tests.test_ui_render import make_citation
 from ui import build_app
@@ -73,10 +85,44 @@ def test_card_ids_are_unique_per_turn(corpus_assistant):
     assert 'id="src-2-1"' in reply and 'id="src-1-1"' not in reply
 
 
-@pytest.mark.parametrize("question", ui.EXAMPLES)
-def test_example_questions_are_answered_from_the_bundled_corpus(corpus_assistant, question):
-    answer = corpus_assistant.ask(question)
-    assert answer.answered and answer.citations, question
+def test_example_questions_are_the_newest_headlines_and_are_answered(corpus_assistant):
+    examples = example_questions(corpus_assistant)
+    assert (
+        examples[0] == "EU AI Act Enters into Force After Political Agreement and Parliament Vote"
+    )
+    assert len(examples) == 4 and len(set(examples)) == 4
+    for title in examples:
+        answer = corpus_assistant.ask(title)
+        assert answer.answered and title in {c.title for c in answer.citations}, title
+
+
+def _props(app, elem_id: str) -> dict:  # type: ignore[no-untyped-def]
+    return next(
+        c["props"] for c in app.config["components"] if c["props"].get("elem_id") == elem_id
+    )
+
+
+def test_a_users_own_index_gets_no_demo_articles_or_questions(make_assistant, tmp_path: Path):
+    assistant = make_assistant()  # the bundled corpus is its corpus_dir, but not its source
+    assistant.ingest([write(tmp_path / "news" / "a.md", "# Harbour Crane Collapses\n\nIt fell.\n")])
+    assert synced_corpus(assistant) is None
+    report = resync_corpus(assistant, lambda d, t: None)
+    assert "nothing to re-sync" in report and assistant.stats().articles == 1
+    app = build_app(assistant)
+    assert _props(app, "resync")["visible"] is False
+    assert _props(app, "examples")["samples"] == [["Harbour Crane Collapses"]]
+    assert "Mistral" not in json.dumps(app.config)  # no question, placeholder or example
+    reply = ChatHandler(make_assistant("empty")).reply("Who?", [])
+    assert "re-sync" not in reply and "Add articles" in reply
+
+
+def test_the_default_index_resyncs_the_bundled_corpus(tmp_path: Path, shared_embedder):
+    from assistant import Assistant
+    from assistant.config import BUNDLED_CORPUS
+
+    assistant = Assistant(index_dir=tmp_path / "i", embedder=shared_embedder, auto_ingest=True)
+    assert synced_corpus(assistant) == BUNDLED_CORPUS
+    assert _props(build_app(assistant), "resync")["value"] == "Re-sync corpus/"
 
 
 def test_empty_index_is_a_friendly_reply(make_assistant):
@@ -153,11 +199,61 @@ def test_chat_event_shows_a_placeholder_then_the_reply(corpus_assistant):
     assert "source-card" in messages[1]["content"]
 
 
-def test_chat_event_answers_a_malformed_date_with_how_to_write_it(corpus_assistant):
-    steps = list(ChatHandler(corpus_assistant).respond("Who founded Mistral?", [], since="March"))
-    assert len(steps) == 1
+XSS_QUESTION = "<img src=x onerror=alert(1)> **who** [founded](javascript:x) Mistral?"
+
+
+def test_the_users_question_is_shown_as_text(corpus_assistant):
+    steps = list(ChatHandler(corpus_assistant).respond(XSS_QUESTION, []))
+    shown = steps[-1][0][0]
+    assert shown["role"] == "user" and not re.search(r"(?<!\\)[<\[*]", shown["content"])
+    assert shown["content"] == escape_markdown(XSS_QUESTION)  # the Chatbot shows it literally
+    assert "Sorry" not in steps[-1][0][1]["content"]  # and it is still searched for
+
+
+def test_a_shown_question_is_read_back_as_typed(corpus_assistant):
+    handler = ChatHandler(corpus_assistant)
+    *_, (messages, _) = handler.respond("Who founded <Mistral>?", [])
+    seen: list[list[str]] = []
+
+    class Spy(ChatHandler):
+        def _answer(self, assistant, message, ask, turn):  # type: ignore[no-untyped-def]
+            seen.append(ask["history"])
+            yield "ok"
+
+    list(Spy(corpus_assistant).stream("When was it founded?", messages))
+    assert seen == [["Who founded <Mistral>?"]]
+
+
+@given(st.text())
+def test_unescape_markdown_inverts_escape_markdown(text: str):
+    assert unescape_markdown(escape_markdown(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("as_of", "March", "it is not a date"),
+        ("as_of", "2024-02-31", "there is no such day"),
+        ("since", "2024-02-26garbage", "it is not a date"),
+        ("until", "26/02/2024", "it is not a date"),
+    ],
+)
+def test_a_bad_date_is_named_plainly_not_as_the_assistants_failure(
+    corpus_assistant, field: str, value: str, why: str
+):
+    steps = list(
+        ChatHandler(corpus_assistant).respond("Who founded Mistral?", [], **{field: value})
+    )
+    assert len(steps) == 1  # nothing is searched
     reply = steps[0][0][-1]["content"]
-    assert reply.startswith("Sorry") and "2024-02-26" in reply
+    label = {"as_of": "as of"}.get(field, field)
+    assert reply.startswith(f'The "{label}" date') and why in reply, reply
+    assert "2024-02-26" in reply and "YYYY-MM-DD" in reply
+    assert "Sorry" not in reply and "can't answer" not in reply
+
+
+def test_a_datetime_value_is_read_as_its_day():
+    assert parse_options(as_of="2024-03-01 12:30:00").filters == Filters(date(2024, 3, 1))
 
 
 def test_resync_adds_and_removes_corpus_files(make_assistant, tmp_path: Path):
@@ -169,7 +265,7 @@ def test_resync_adds_and_removes_corpus_files(make_assistant, tmp_path: Path):
     gone.unlink()
     assert "1 removed" in resync_corpus(assistant, lambda d, t: None)
     assert index_summary(assistant).startswith("**1** articles")
-    assert add_files(assistant, [], lambda d, t: None) == "Choose one or more files first."
+    assert add_files(assistant, [], lambda d, t: None, _ANY) == "Choose one or more files first."
 
 
 def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Path):
@@ -177,13 +273,35 @@ def test_uploads_keep_good_files_and_name_bad_ones(make_assistant, tmp_path: Pat
     good = write(tmp_path / "in" / "good.md", "# Good news\n\nThe bridge reopened today.\n")
     bad = write(tmp_path / "in" / "bad.jsonl", '{"title": "x", "text": "fine"}\n{oops\n')
     seen: list[tuple[int, int]] = []
-    report = ingest_uploads(assistant, [str(good), str(bad)], lambda d, t: seen.append((d, t)))
+    files = [str(good), str(bad)]
+    report = ingest_uploads(assistant, files, lambda d, t: seen.append((d, t)), is_upload=_ANY)
     assert "2 added" in report and "bad.jsonl" in report
     assert seen and seen[-1][0] == seen[-1][1] > 0  # the bar reaches its end
     assert assistant.stats().articles == 2
     assert ChatHandler(assistant).reply("What reopened today?", []).count("Good news")
-    again = ingest_uploads(assistant, [str(good)])
+    again = ingest_uploads(assistant, [str(good)], is_upload=_ANY)
     assert "1 unchanged" in again  # same file, same place: nothing to redo
+
+
+def _ANY(path: str) -> bool:
+    return True
+
+
+def test_only_files_a_client_uploaded_are_read(make_assistant, tmp_path: Path):
+    assistant = make_assistant()
+    sent = write(tmp_path / "sent" / "bridge.md", "# Bridge\n\nThe bridge reopened today.\n")
+    server = write(tmp_path / "server" / "vault.md", "# Vault\n\nThe vault code is 4411.\n")
+    report = ingest_uploads(assistant, [str(sent), str(server)], is_upload=lambda p: p == str(sent))
+    assert report.startswith("1 added") and "vault.md" in report.split("not read:")[1]
+    assert str(server.parent) not in report  # the server's folders are not shown either
+    assert assistant.stats().articles == 1
+    assert "4411" not in ChatHandler(assistant).reply("What is the vault code?", [])
+    only_server = ingest_uploads(assistant, [str(server)], is_upload=lambda p: False)
+    assert only_server.startswith("Nothing was added.") and "vault.md" in only_server
+    assert (
+        assistant.stats().articles == 1
+        and not (assistant.settings.index_dir / "uploads" / "vault.md").exists()
+    )
 
 
 def test_index_summary(corpus_assistant, make_assistant):

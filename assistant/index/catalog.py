@@ -190,6 +190,16 @@ def newest_published(db: sqlite3.Connection) -> date | None:
     return _date(db.execute("SELECT max(published) FROM articles").fetchone()[0])
 
 
+def newest_titles(db: sqlite3.Connection, n: int) -> list[str]:
+    """The titles of the `n` newest articles, each once; undated articles come last."""
+    rows = db.execute(
+        """SELECT title FROM articles WHERE trim(title) <> '' GROUP BY title
+           ORDER BY max(published) IS NULL, max(published) DESC, title LIMIT ?""",
+        (n,),
+    )
+    return [r[0] for r in rows]
+
+
 def stats(db: sqlite3.Connection) -> IndexStats:
     articles, oldest, newest = db.execute(
         "SELECT count(*), min(published), max(published) FROM articles"

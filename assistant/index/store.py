@@ -199,6 +199,9 @@ class Index:
     def newest_published(self) -> date | None:
         return catalog.newest_published(self.db)
 
+    def newest_titles(self, n: int) -> list[str]:
+        return catalog.newest_titles(self.db, n)
+
     def stats(self) -> IndexStats:
         return catalog.stats(self.db)
 

@@ -12,11 +12,17 @@ from collections.abc import Sequence
 # Backslash escapes (CommonMark) for everything that can start markup or HTML; parentheses
 # are safe once brackets are escaped.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MD_ESCAPED = re.compile(r"\\([\\`*_\[\]<>|~])")
 
 
 def escape_markdown(text: str) -> str:
     """Make `text` display literally in Markdown (and never as HTML)."""
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def unescape_markdown(text: str) -> str:
+    """The text `escape_markdown` was given (a chat sends back what it showed)."""
+    return _MD_ESCAPED.sub(r"\1", text)
 
 
 def markers(numbers: Sequence[int]) -> str:

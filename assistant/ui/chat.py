@@ -3,27 +3,30 @@
 `ChatHandler(assistant).stream(message, history, options)` yields the assistant's message
 as it grows (LLM text as it is written, then the rendered Answer with its source cards);
 `parse_options` turns the settings panel's raw values into `ChatOptions`. Errors become
-friendly replies: an AssistantError says what went wrong and how to fix it, a bug says only
-that the server log has the details.
+friendly replies: a setting the user mistyped (a date) is named with what is wrong with it,
+an AssistantError says what went wrong and how to fix it, a bug says only that the server
+log has the details.
 
-What it does not do: import Gradio, render HTML (`ui_render` does), answer by itself (the
+What it does not do: import Gradio, render HTML (`render.py` does), answer by itself (the
 Assistant does), or keep chats on the server (Gradio sends the history with each message).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from ..answer.registry import ANSWERERS
 from ..core import Assistant
 from ..errors import AssistantError, IndexError_, SettingsError
 from ..schema import Answer, Filters
-from ..text.markdown import escape_markdown, escape_markdown_keep_markers
+from ..text.markdown import escape_markdown, escape_markdown_keep_markers, unescape_markdown
+from .index_panel import how_to_fill
 from .render import render_reply
 
 log = logging.getLogger("assistant.ui")
@@ -66,10 +69,20 @@ def _date(name: str, value: Any) -> date | None:
         return None
     if isinstance(value, (int, float)):  # a DateTime component in timestamp mode
         return date.fromtimestamp(value)
+    text = str(value).strip()
+    if not text:
+        return None
     try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise SettingsError(f'the "{name}" date must look like 2024-02-26, got {value!r}') from None
+        # A bare day, or a DateTime component's "2024-02-26 00:00:00"; anything after the
+        # day that is not a time is refused rather than cut off.
+        return date.fromisoformat(text) if len(text) <= 10 else datetime.fromisoformat(text).date()
+    except ValueError as exc:
+        shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+        why = f"there is no such day ({exc})" if shaped else "it is not a date"
+        raise SettingsError(
+            f'The "{name}" date {text!r} cannot be used: {why}. '
+            "Write it as YYYY-MM-DD, for example 2024-02-26."
+        ) from None
 
 
 class ChatHandler:
@@ -92,12 +105,16 @@ class ChatHandler:
         outlets: list[str] | None = None,
         k: float | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], str]]:
-        """The chat box's event: the Chatbot's messages as the reply grows, and an empty box."""
-        history = [*history, {"role": "user", "content": message}]
+        """The chat box's event: the Chatbot's messages as the reply grows, and an empty box.
+
+        The question is shown as the user typed it: escaped, since the Chatbot renders
+        Markdown and HTML (`_content_text` reads it back).
+        """
+        history = [*history, {"role": "user", "content": escape_markdown(message)}]
         try:
             options = parse_options(backend, model, as_of, since, until, outlets, k)
-        except AssistantError as exc:
-            yield [*history, {"role": "assistant", "content": sorry(exc)}], ""
+        except SettingsError as exc:  # the user's typo, not the assistant's failure
+            yield [*history, {"role": "assistant", "content": escape_markdown(str(exc))}], ""
             return
         yield [*history, {"role": "assistant", "content": "Searching the articles…"}], ""
         for reply in self.stream(message, history[:-1], options):
@@ -125,7 +142,7 @@ class ChatHandler:
             ask = dict(k=options.k, filters=options.filters, history=earlier)
             yield from self._answer(assistant, message, ask, turn)
         except IndexError_ as exc:
-            yield sorry(exc, "Upload articles in **Add articles**, or re-sync `corpus/`.")
+            yield sorry(exc, how_to_fill(self.assistant))
         except AssistantError as exc:
             yield sorry(exc)
         except Exception:  # a bug must not show the user a stack trace; the log has it
@@ -171,11 +188,9 @@ class ChatHandler:
 def _content_text(message: dict[str, Any]) -> str:
     """A chat message's text, whichever of Gradio's content shapes it arrives in."""
     content = message.get("content")
-    if isinstance(content, str):
-        return content
     if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
+        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return unescape_markdown(content) if isinstance(content, str) else ""
 
 
 def sorry(exc: Exception, hint: str = "") -> str:
