@@ -155,7 +155,9 @@ def test_an_upload_of_bad_files_gets_the_per_file_report(make_assistant, tmp_pat
     write(bad / "deep.json", "[" * 100_000 + "]" * 100_000)
     write(bad / "fine.md", "---\ntitle: Fine\npublished: 2024-02-31\n---\nThe fine story.")
     assistant = make_assistant()
-    panel = add_files(assistant, [str(p) for p in sorted(bad.iterdir())], lambda d, t: None)
+    panel = add_files(
+        assistant, [str(p) for p in sorted(bad.iterdir())], lambda d, t: None, lambda path: True
+    )
     assert panel.startswith("1 added, 0 updated, 0 unchanged, 0 removed, 2 failed"), panel
     assert "authors.json: field 'authors' must be a name or a list of names" in panel
     assert "deep.json: JSON nested too deeply" in panel
