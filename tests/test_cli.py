@@ -83,3 +83,54 @@ def test_chat_rewrites_a_follow_up(corpus_assistant, monkeypatch, capsys):
     answer = conversation.ask("under which licence was it released?")
     assert "Mistral 7B" in conversation.questions[-1]
     assert "Apache" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["ask", "q", "--k", "0"], "argument --k: '0'"),
+        (["ask", "q", "--k", "-3"], "argument --k: '-3'"),
+        (["ask", "q", "--k", "five"], "argument --k: 'five'"),
+        (["eval", "q.jsonl", "--corpus", "c.jsonl", "--k", "0"], "argument --k: '0'"),
+        (["ask", "q", "--as-of", "2024-02-31"], "argument --as-of: '2024-02-31'"),
+        (["ask", "q", "--as-of", "next tuesday"], "argument --as-of: 'next tuesday'"),
+        (["ask", "q", "--since", "31/02/2024"], "argument --since: '31/02/2024'"),
+        (["ask", "q", "--until", "2024-1-5"], "argument --until: '2024-1-5'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(args: list[str], named: str, tmp_path: Path, capsys):
+    """Exit status 2 and a usage line naming the option and the value, before anything
+    loads or any index is made."""
+    index = tmp_path / "idx"
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--index", str(index)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: assistant" in err and named in err and "Sorry" not in err
+    assert not index.exists()
+
+
+def test_k_below_one_is_refused_by_the_library(corpus_assistant):
+    from assistant.errors import SettingsError
+
+    for k in (0, -3):
+        with pytest.raises(SettingsError, match=f"k must be .* at least 1, got {k}"):
+            corpus_assistant.ask("Who founded Mistral?", k=k)
+        with pytest.raises(SettingsError, match="at least 1"):
+            corpus_assistant.as_retriever(k=k)
+    assert len(corpus_assistant.ask("Who founded Mistral?", k=1).passages) == 1
+
+
+def test_an_unknown_outlet_is_an_error_listing_the_known_ones(corpus_assistant, capsys):
+    index = str(corpus_assistant.settings.index_dir)
+    question = ["ask", "Who founded Mistral?", "--index", index]
+    assert main([*question, "--source", "sample news"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: no outlet 'sample news' in the index")
+    assert "did you mean Sample News Desk?" in err
+    assert "its outlets are: Sample News Desk, Seed article" in err
+    assert main([*question, "--source", "Sample News Desk", "--source", "CNN"]) == 1
+    assert "no outlet 'CNN'" in capsys.readouterr().err
+    assert main([*question, "--source", "Sample News Desk", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"] and {c["source"] for c in data["citations"]} == {"Sample News Desk"}

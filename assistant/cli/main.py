@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = _command(sub, "ask", cmd_ask, "answer one question")
     ask.add_argument("question", help="the question, in quotes")
-    ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    ask.add_argument("--k", type=_positive, default=None, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     _add_llm(ask)
     _add_filters(ask)
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(command=cmd_eval)
     ev.add_argument("questions", metavar="QUESTIONS.jsonl", help="one question per line")
     ev.add_argument("--corpus", required=True, metavar="CORPUS.jsonl", help="the articles")
-    ev.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    ev.add_argument("--k", type=_positive, default=5, help="passages per question (default 5)")
     ev.add_argument(
         "--as-of-question-date", action="store_true", help="answer each question as of its date"
     )
@@ -172,12 +173,17 @@ EVAL_HELP = "measure retrieval and answers on questions with known answers"
 def _add_filters(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--as-of",
+        type=_day,
         metavar="DATE",
         help="answer as of this day: later articles are ignored, "
         "and 'this week', 'latest' count back from it",
     )
-    cmd.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
-    cmd.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    cmd.add_argument(
+        "--since", type=_day, metavar="DATE", help="only articles published on or after DATE"
+    )
+    cmd.add_argument(
+        "--until", type=_day, metavar="DATE", help="only articles published on or before DATE"
+    )
     cmd.add_argument(
         "--source",
         action="append",
@@ -188,22 +194,35 @@ def _add_filters(cmd: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> Filters | None:
-    days = {name: _day(getattr(args, name), flag) for name, flag in _DATE_FLAGS}
-    if not any(days.values()) and not args.source:
+    if not (args.as_of or args.since or args.until or args.source):
         return None
-    return Filters(sources=tuple(args.source), **days)
+    return Filters(args.as_of, args.since, args.until, tuple(args.source))
 
 
-_DATE_FLAGS = (("as_of", "--as-of"), ("since", "--since"), ("until", "--until"))
+# Argument types: argparse turns their ArgumentTypeError into a usage error (exit status 2)
+# that names the option and the value, before anything loads.
 
 
-def _day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
+def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
+    except ValueError as exc:
+        # A well-shaped impossible date (2024-02-31) gets Python's reason; any other
+        # shape only the format.
+        why = f" ({exc})" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else ""
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date{why}: write it as YYYY-MM-DD, e.g. 2024-02-26"
+        ) from None
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
     except ValueError:
-        raise AssistantError(f"{flag} wants a date like 2024-02-26, got {value!r}") from None
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

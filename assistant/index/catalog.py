@@ -194,13 +194,15 @@ def stats(db: sqlite3.Connection) -> IndexStats:
     articles, oldest, newest = db.execute(
         "SELECT count(*), min(published), max(published) FROM articles"
     ).fetchone()
-    sources = [
-        r[0]
-        for r in db.execute(
-            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
-        )
-    ]
-    return IndexStats(articles, chunk_count(db), tuple(sources), _date(oldest), _date(newest))
+    return IndexStats(articles, chunk_count(db), sources(db), _date(oldest), _date(newest))
+
+
+def sources(db: sqlite3.Connection) -> tuple[str, ...]:
+    """The outlets of the indexed articles, sorted."""
+    rows = db.execute(
+        "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+    )
+    return tuple(r[0] for r in rows)
 
 
 # -- chunks ----------------------------------------------------------------------------

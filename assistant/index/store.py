@@ -202,6 +202,9 @@ class Index:
     def stats(self) -> IndexStats:
         return catalog.stats(self.db)
 
+    def sources(self) -> tuple[str, ...]:
+        return catalog.sources(self.db)
+
     # -- writing -----------------------------------------------------------------------
 
     def write(
