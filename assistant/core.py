@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shlex
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -251,7 +252,18 @@ class Assistant:
         return Conversation(self)
 
     def stats(self) -> IndexStats:
+        """What the index holds (all zeros, and nothing created, if there is none yet)."""
         return self.index.stats()
+
+    def require_index(self) -> None:
+        """Refuse to go on without an index, saying how to make one: only ingest makes one,
+        so that a mistyped folder is not silently answered from a new, empty index."""
+        if not self.index.exists():
+            where = self.settings.index_dir
+            raise IndexError_(
+                f"there is no index at {where}: make one with "
+                f"`assistant ingest PATH --index {shlex.quote(str(where))}`"
+            )
 
     def ready(self) -> None:
         """Make sure there is something to search, or say how to get there."""
@@ -273,9 +285,11 @@ class Assistant:
             log.info("%s", report.summary())
             if self.index.chunk_count() > 0:
                 return
+        self.require_index()
+        where = self.settings.index_dir
         raise IndexError_(
-            f"the index at {self.settings.index_dir} is empty: add articles with "
-            f"`assistant ingest PATH --index {self.settings.index_dir}`"
+            f"the index at {where} is empty: add articles with "
+            f"`assistant ingest PATH --index {shlex.quote(str(where))}`"
         )
 
 

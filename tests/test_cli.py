@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import Assistant
 from assistant.cli import main
 from tests.conftest import write
 
@@ -134,3 +136,29 @@ def test_an_unknown_outlet_is_an_error_listing_the_known_ones(corpus_assistant, 
     assert main([*question, "--source", "Sample News Desk", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["citations"] and {c["source"] for c in data["citations"]} == {"Sample News Desk"}
+
+
+def test_only_ingest_makes_an_index(tmp_path: Path, capsys, monkeypatch):
+    """ask, chat and stats on a folder that holds no index say so and create nothing;
+    ingest then makes it, and an index left empty says how to fill it."""
+    missing = tmp_path / "no such index"
+    monkeypatch.setattr("sys.stdin", io.StringIO("Who founded Mistral?\n"))
+    for command in (["ask", "Who founded Mistral?"], ["chat"], ["stats"], ["stats", "--json"]):
+        assert main([*command, "--index", str(missing)]) == 1, command
+        captured = capsys.readouterr()
+        assert captured.err == (
+            f"Error: there is no index at {missing}: make one with "
+            f"`assistant ingest PATH --index '{missing}'`\n"
+        ), command
+        assert not captured.out and not missing.exists(), command
+    assert Assistant(index_dir=missing).stats().articles == 0 and not missing.exists()
+
+    article = write(tmp_path / "news" / "a.md", "# Lighthouse sold\n\nThe lighthouse was sold.\n")
+    assert main(["ingest", str(tmp_path / "news"), "--index", str(missing)]) == 0
+    article.unlink()
+    assert main(["ingest", str(tmp_path / "news"), "--sync", "--index", str(missing)]) == 0
+    assert "1 removed" in capsys.readouterr().out
+    assert main(["stats", "--index", str(missing), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["articles"] == 0
+    assert main(["ask", "Who founded Mistral?", "--index", str(missing)]) == 1
+    assert f"Error: the index at {missing} is empty: add articles" in capsys.readouterr().err

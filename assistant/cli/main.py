@@ -255,7 +255,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    conversation = make_assistant(args).conversation()
+    assistant = make_assistant(args)
+    assistant.ready()  # no index, or an empty one: say so once, not at every question
+    conversation = assistant.conversation()
     print("Ask about the news. An empty line or Ctrl-D ends the chat.")
     while True:
         try:
@@ -271,7 +273,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = make_assistant(args).stats()
+    assistant = make_assistant(args)
+    assistant.require_index()
+    stats = assistant.stats()
     data = stats.to_json()
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -66,6 +66,8 @@ class Index:
         return self.dir / CATALOG_FILE
 
     def exists(self) -> bool:
+        """Whether an ingest made this index. Reading counts and stats of an index that does
+        not exist creates nothing; any other use creates an empty one (ingest's job)."""
         return self.catalog_path.exists()
 
     @property
@@ -134,7 +136,7 @@ class Index:
         return catalog.paths_under(self.db, root)
 
     def chunk_count(self) -> int:
-        return catalog.chunk_count(self.db)
+        return catalog.chunk_count(self.db) if self.exists() else 0
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         return catalog.get_chunks(self.db, ids)
@@ -200,10 +202,13 @@ class Index:
         return catalog.newest_published(self.db)
 
     def stats(self) -> IndexStats:
+        """What the index holds; all zeros for an index not yet made (without making it)."""
+        if not self.exists():
+            return IndexStats(0, 0, (), None, None)
         return catalog.stats(self.db)
 
     def sources(self) -> tuple[str, ...]:
-        return catalog.sources(self.db)
+        return catalog.sources(self.db) if self.exists() else ()
 
     # -- writing -----------------------------------------------------------------------
 
