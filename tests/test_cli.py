@@ -162,3 +162,29 @@ def test_only_ingest_makes_an_index(tmp_path: Path, capsys, monkeypatch):
     assert json.loads(capsys.readouterr().out)["articles"] == 0
     assert main(["ask", "Who founded Mistral?", "--index", str(missing)]) == 1
     assert f"Error: the index at {missing} is empty: add articles" in capsys.readouterr().err
+
+
+def _into_a_closed_pipe(args: list[str], index: Path) -> tuple[int, str]:
+    """Run the installed `assistant` with its output piped to a reader that has already
+    left (as `| head` does once it has its lines): its exit status and standard error."""
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index)}
+    exe = Path(sys.executable).with_name("assistant")
+    proc = subprocess.Popen(
+        [str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes a word: every write meets a closed pipe
+    err = proc.stderr.read()
+    return proc.wait(timeout=300), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "Who founded Mistral?"], ["ask", "Who founded Mistral?", "--json"], ["stats"]],
+    ids=["ask", "ask-json", "stats"],
+)
+def test_a_reader_that_leaves_early_gets_no_traceback(corpus_assistant, args: list[str]):
+    status, err = _into_a_closed_pipe(args, corpus_assistant.settings.index_dir)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert "Exception ignored" not in err, err
+    assert status == 141, err

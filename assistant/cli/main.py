@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -24,6 +25,8 @@ from ..schema import Filters
 from .terminal import ProgressBar, print_streamed
 
 Command = Callable[[argparse.Namespace], int]
+# What a shell reports for a process that SIGPIPE ended: 128 + 13.
+SIGPIPE_STATUS = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,12 +37,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         command: Command = args.command
-        return command(args)
+        status = command(args)
+        sys.stdout.flush()  # a reader that left shows here, where it can still be caught
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_gone() -> int:
+    """The reader of our output closed it (`assistant ask ... | head`): stop quietly.
+
+    Standard output is pointed at /dev/null so that Python's last flush at exit does not
+    fail again; the status is a shell's for a process ended by SIGPIPE, as `yes | head`
+    gives `yes`. Python ignores SIGPIPE, so without this the pipe ends in a traceback.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return SIGPIPE_STATUS
 
 
 def build_parser() -> argparse.ArgumentParser:
