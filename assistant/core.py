@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shlex
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .answer.followup import standalone_question
 from .answer.registry import make_answerer
 from .config import Settings, default_index_dir
 from .embedding import Embedder
-from .errors import AssistantError, IndexError_
+from .errors import AssistantError, IndexError_, SettingsError
 from .index import Index, IndexStats
 from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
@@ -140,7 +141,7 @@ class Assistant:
         filters: Filters | None = None,
     ) -> NewsRetriever:
         """This index as a LangChain retriever: `as_retriever(search_kwargs={"k": 2})`."""
-        defaults = {"k": k or self.settings.k, "filters": filters, **(search_kwargs or {})}
+        defaults = {"k": self._k(k), "filters": filters, **(search_kwargs or {})}
         return NewsRetriever(retriever=self.retriever, search_kwargs=defaults)
 
     def chain(self, k: int | None = None, filters: Filters | None = None) -> Runnable[str, Answer]:
@@ -209,12 +210,32 @@ class Assistant:
         The extractive answerer, which writes nothing, yields its text then its Answer.
         The Answer carries the passages it was answered from (`Answer.passages`).
         """
+        k = self._k(k)
         standalone = self.standalone(question, history)
-        found = self.retriever.search(standalone, k or self.settings.k, filters)
+        self._check_outlets(filters)
+        found = self.retriever.search(standalone, k, filters)
         for item in self.answerer.stream(standalone, found.passages, found.query_vector):
             if isinstance(item, Answer):
                 item = dataclasses.replace(item, passages=tuple(found.passages))
             yield item
+
+    def _k(self, k: int | None) -> int:
+        """How many passages to retrieve: `k`, or the setting; never silently another."""
+        if k is None:
+            return self.settings.k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise SettingsError(f"k must be a whole number of at least 1, got {k!r}")
+        return k
+
+    def _check_outlets(self, filters: Filters | None) -> None:
+        """An outlet the index does not hold is a mistake (a typo, `CNN` for `cnn.com`),
+        not a question nothing answers: refuse it, listing the outlets there are."""
+        if not filters or not filters.sources:
+            return
+        known = self.index.sources()
+        unknown = [s for s in filters.sources if s not in known]
+        if unknown:
+            raise SettingsError(unknown_outlets(unknown, known))
 
     def standalone(self, question: str, history: Sequence[str] = ()) -> str:
         """The question, cleaned, checked and made standalone (a model rewrites if there is one)."""
@@ -231,7 +252,18 @@ class Assistant:
         return Conversation(self)
 
     def stats(self) -> IndexStats:
+        """What the index holds (all zeros, and nothing created, if there is none yet)."""
         return self.index.stats()
+
+    def require_index(self) -> None:
+        """Refuse to go on without an index, saying how to make one: only ingest makes one,
+        so that a mistyped folder is not silently answered from a new, empty index."""
+        if not self.index.exists():
+            where = self.settings.index_dir
+            raise IndexError_(
+                f"there is no index at {where}: make one with "
+                f"`assistant ingest PATH --index {shlex.quote(str(where))}`"
+            )
 
     def ready(self) -> None:
         """Make sure there is something to search, or say how to get there."""
@@ -253,10 +285,29 @@ class Assistant:
             log.info("%s", report.summary())
             if self.index.chunk_count() > 0:
                 return
+        self.require_index()
+        where = self.settings.index_dir
         raise IndexError_(
-            f"the index at {self.settings.index_dir} is empty: add articles with "
-            f"`assistant ingest PATH --index {self.settings.index_dir}`"
+            f"the index at {where} is empty: add articles with "
+            f"`assistant ingest PATH --index {shlex.quote(str(where))}`"
         )
+
+
+# Outlets listed in full in an error; a big index names the rest by count.
+_SHOWN_OUTLETS = 30
+
+
+def unknown_outlets(unknown: Sequence[str], known: Sequence[str]) -> str:
+    """The message for outlets the index does not hold: which, and which it does hold."""
+    names = ", ".join(repr(s) for s in unknown)
+    if not known:
+        return f"no outlet {names} in the index: its articles name no outlet"
+    close = [k for u in unknown for k in known if u.casefold() in k.casefold()]
+    hint = f" (did you mean {', '.join(dict.fromkeys(close))}?)" if close else ""
+    shown = ", ".join(known[:_SHOWN_OUTLETS])
+    more = len(known) - _SHOWN_OUTLETS
+    rest = f" and {more} more (`assistant stats` lists them)" if more > 0 else ""
+    return f"no outlet {names} in the index{hint}; its outlets are: {shown}{rest}"
 
 
 @dataclass

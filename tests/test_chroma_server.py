@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -123,3 +124,61 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, capsys):
     )
     err = capsys.readouterr().err
     assert "Error: cannot" in err and "chroma run" in err and "Traceback" not in err
+
+
+def test_the_catalog_remembers_where_its_vectors_are(chroma_server: str, tmp_path: Path, capsys):
+    """Opened without the server its vectors are on, an index refuses, naming that server,
+    instead of making an empty embedded store and answering from keywords alone."""
+    write(
+        tmp_path / "n" / "a.md", "---\ntitle: Pier\n---\nThe pier at Sandmouth reopened in May.\n"
+    )
+    index = tmp_path / "idx"
+    question = ["ask", "When did the pier reopen?", "--json", "--index", str(index)]
+    assert (
+        main(["ingest", str(tmp_path / "n"), "--index", str(index), "--chroma-url", chroma_server])
+        == 0
+    )
+    capsys.readouterr()
+
+    assert main(question) == 1
+    assert capsys.readouterr().err == (
+        f"Error: the vectors of the index at {index} are on the Chroma server at {chroma_server}: "
+        f"open it with --chroma-url {chroma_server} (or ASSISTANT_CHROMA_URL={chroma_server})\n"
+    )
+    assert not (index / "chroma").exists(), "no empty embedded store was made"
+    assert main(["stats", "--index", str(index)]) == 0, "the catalog alone still reads"
+    capsys.readouterr()
+
+    # The same server at another address holds the collection: the index follows it.
+    moved = chroma_server + "/"
+    assert main([*question, "--chroma-url", moved]) == 0
+    assert "Sandmouth" in json.loads(capsys.readouterr().out)["answer"]
+    assert main(question) == 1
+    assert f"on the Chroma server at {moved}:" in capsys.readouterr().err
+
+    # A catalog made before the address was recorded still knows its vectors are remote.
+    with sqlite3.connect(index / "catalog.sqlite3") as db:
+        db.execute("DELETE FROM meta WHERE key = 'vectors'")
+    assert main(question) == 1
+    assert "on a Chroma server whose address it did not record" in capsys.readouterr().err
+
+    # And an index whose vectors are in its folder is not opened on a server.
+    local = tmp_path / "local"
+    assert main(["ingest", str(tmp_path / "n"), "--index", str(local)]) == 0
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "ask",
+                "When did the pier reopen?",
+                "--index",
+                str(local),
+                "--chroma-url",
+                chroma_server,
+            ]
+        )
+        == 1
+    )
+    assert f"are inside that folder, not on the Chroma server at {chroma_server}" in (
+        capsys.readouterr().err
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import Assistant
 from assistant.cli import main
 from tests.conftest import write
 
@@ -83,3 +85,106 @@ def test_chat_rewrites_a_follow_up(corpus_assistant, monkeypatch, capsys):
     answer = conversation.ask("under which licence was it released?")
     assert "Mistral 7B" in conversation.questions[-1]
     assert "Apache" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["ask", "q", "--k", "0"], "argument --k: '0'"),
+        (["ask", "q", "--k", "-3"], "argument --k: '-3'"),
+        (["ask", "q", "--k", "five"], "argument --k: 'five'"),
+        (["eval", "q.jsonl", "--corpus", "c.jsonl", "--k", "0"], "argument --k: '0'"),
+        (["ask", "q", "--as-of", "2024-02-31"], "argument --as-of: '2024-02-31'"),
+        (["ask", "q", "--as-of", "next tuesday"], "argument --as-of: 'next tuesday'"),
+        (["ask", "q", "--since", "31/02/2024"], "argument --since: '31/02/2024'"),
+        (["ask", "q", "--until", "2024-1-5"], "argument --until: '2024-1-5'"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(args: list[str], named: str, tmp_path: Path, capsys):
+    """Exit status 2 and a usage line naming the option and the value, before anything
+    loads or any index is made."""
+    index = tmp_path / "idx"
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--index", str(index)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: assistant" in err and named in err and "Sorry" not in err
+    assert not index.exists()
+
+
+def test_k_below_one_is_refused_by_the_library(corpus_assistant):
+    from assistant.errors import SettingsError
+
+    for k in (0, -3):
+        with pytest.raises(SettingsError, match=f"k must be .* at least 1, got {k}"):
+            corpus_assistant.ask("Who founded Mistral?", k=k)
+        with pytest.raises(SettingsError, match="at least 1"):
+            corpus_assistant.as_retriever(k=k)
+    assert len(corpus_assistant.ask("Who founded Mistral?", k=1).passages) == 1
+
+
+def test_an_unknown_outlet_is_an_error_listing_the_known_ones(corpus_assistant, capsys):
+    index = str(corpus_assistant.settings.index_dir)
+    question = ["ask", "Who founded Mistral?", "--index", index]
+    assert main([*question, "--source", "sample news"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: no outlet 'sample news' in the index")
+    assert "did you mean Sample News Desk?" in err
+    assert "its outlets are: Sample News Desk, Seed article" in err
+    assert main([*question, "--source", "Sample News Desk", "--source", "CNN"]) == 1
+    assert "no outlet 'CNN'" in capsys.readouterr().err
+    assert main([*question, "--source", "Sample News Desk", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"] and {c["source"] for c in data["citations"]} == {"Sample News Desk"}
+
+
+def test_only_ingest_makes_an_index(tmp_path: Path, capsys, monkeypatch):
+    """ask, chat and stats on a folder that holds no index say so and create nothing;
+    ingest then makes it, and an index left empty says how to fill it."""
+    missing = tmp_path / "no such index"
+    monkeypatch.setattr("sys.stdin", io.StringIO("Who founded Mistral?\n"))
+    for command in (["ask", "Who founded Mistral?"], ["chat"], ["stats"], ["stats", "--json"]):
+        assert main([*command, "--index", str(missing)]) == 1, command
+        captured = capsys.readouterr()
+        assert captured.err == (
+            f"Error: there is no index at {missing}: make one with "
+            f"`assistant ingest PATH --index '{missing}'`\n"
+        ), command
+        assert not captured.out and not missing.exists(), command
+    assert Assistant(index_dir=missing).stats().articles == 0 and not missing.exists()
+
+    article = write(tmp_path / "news" / "a.md", "# Lighthouse sold\n\nThe lighthouse was sold.\n")
+    assert main(["ingest", str(tmp_path / "news"), "--index", str(missing)]) == 0
+    article.unlink()
+    assert main(["ingest", str(tmp_path / "news"), "--sync", "--index", str(missing)]) == 0
+    assert "1 removed" in capsys.readouterr().out
+    assert main(["stats", "--index", str(missing), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["articles"] == 0
+    assert main(["ask", "Who founded Mistral?", "--index", str(missing)]) == 1
+    assert f"Error: the index at {missing} is empty: add articles" in capsys.readouterr().err
+
+
+def _into_a_closed_pipe(args: list[str], index: Path) -> tuple[int, str]:
+    """Run the installed `assistant` with its output piped to a reader that has already
+    left (as `| head` does once it has its lines): its exit status and standard error."""
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index)}
+    exe = Path(sys.executable).with_name("assistant")
+    proc = subprocess.Popen(
+        [str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes a word: every write meets a closed pipe
+    err = proc.stderr.read()
+    return proc.wait(timeout=300), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "Who founded Mistral?"], ["ask", "Who founded Mistral?", "--json"], ["stats"]],
+    ids=["ask", "ask-json", "stats"],
+)
+def test_a_reader_that_leaves_early_gets_no_traceback(corpus_assistant, args: list[str]):
+    status, err = _into_a_closed_pipe(args, corpus_assistant.settings.index_dir)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert "Exception ignored" not in err, err
+    assert status == 141, err

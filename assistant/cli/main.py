@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -23,6 +25,8 @@ from ..schema import Filters
 from .terminal import ProgressBar, print_streamed
 
 Command = Callable[[argparse.Namespace], int]
+# What a shell reports for a process that SIGPIPE ended: 128 + 13.
+SIGPIPE_STATUS = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,12 +37,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         command: Command = args.command
-        return command(args)
+        status = command(args)
+        sys.stdout.flush()  # a reader that left shows here, where it can still be caught
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except AssistantError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_gone() -> int:
+    """The reader of our output closed it (`assistant ask ... | head`): stop quietly.
+
+    Standard output is pointed at /dev/null so that Python's last flush at exit does not
+    fail again; the status is a shell's for a process ended by SIGPIPE, as `yes | head`
+    gives `yes`. Python ignores SIGPIPE, so without this the pipe ends in a traceback.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return SIGPIPE_STATUS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = _command(sub, "ask", cmd_ask, "answer one question")
     ask.add_argument("question", help="the question, in quotes")
-    ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    ask.add_argument("--k", type=_positive, default=None, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     _add_llm(ask)
     _add_filters(ask)
@@ -74,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(command=cmd_eval)
     ev.add_argument("questions", metavar="QUESTIONS.jsonl", help="one question per line")
     ev.add_argument("--corpus", required=True, metavar="CORPUS.jsonl", help="the articles")
-    ev.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    ev.add_argument("--k", type=_positive, default=5, help="passages per question (default 5)")
     ev.add_argument(
         "--as-of-question-date", action="store_true", help="answer each question as of its date"
     )
@@ -174,12 +195,17 @@ EVAL_HELP = "measure retrieval and answers on questions with known answers"
 def _add_filters(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--as-of",
+        type=_day,
         metavar="DATE",
         help="answer as of this day: later articles are ignored, "
         "and 'this week', 'latest' count back from it",
     )
-    cmd.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
-    cmd.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    cmd.add_argument(
+        "--since", type=_day, metavar="DATE", help="only articles published on or after DATE"
+    )
+    cmd.add_argument(
+        "--until", type=_day, metavar="DATE", help="only articles published on or before DATE"
+    )
     cmd.add_argument(
         "--source",
         action="append",
@@ -190,22 +216,35 @@ def _add_filters(cmd: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> Filters | None:
-    days = {name: _day(getattr(args, name), flag) for name, flag in _DATE_FLAGS}
-    if not any(days.values()) and not args.source:
+    if not (args.as_of or args.since or args.until or args.source):
         return None
-    return Filters(sources=tuple(args.source), **days)
+    return Filters(args.as_of, args.since, args.until, tuple(args.source))
 
 
-_DATE_FLAGS = (("as_of", "--as-of"), ("since", "--since"), ("until", "--until"))
+# Argument types: argparse turns their ArgumentTypeError into a usage error (exit status 2)
+# that names the option and the value, before anything loads.
 
 
-def _day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
+def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
+    except ValueError as exc:
+        # A well-shaped impossible date (2024-02-31) gets Python's reason; any other
+        # shape only the format.
+        why = f" ({exc})" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else ""
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date{why}: write it as YYYY-MM-DD, e.g. 2024-02-26"
+        ) from None
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
     except ValueError:
-        raise AssistantError(f"{flag} wants a date like 2024-02-26, got {value!r}") from None
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return number
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -238,7 +277,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    conversation = make_assistant(args).conversation()
+    assistant = make_assistant(args)
+    assistant.ready()  # no index, or an empty one: say so once, not at every question
+    conversation = assistant.conversation()
     print("Ask about the news. An empty line or Ctrl-D ends the chat.")
     while True:
         try:
@@ -254,7 +295,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = make_assistant(args).stats()
+    assistant = make_assistant(args)
+    assistant.require_index()
+    stats = assistant.stats()
     data = stats.to_json()
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))

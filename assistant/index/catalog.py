@@ -145,6 +145,32 @@ def _check_model(conn: sqlite3.Connection, folder: Path, model: str | None) -> N
         )
 
 
+# -- where the chunk vectors are --------------------------------------------------------
+
+# The recorded place of vectors kept inside the index folder; any other is a server's URL.
+EMBEDDED = "embedded"
+# A catalog from before the place was recorded, that named a server collection.
+SOME_SERVER = "a Chroma server"
+
+
+def vectors_location(db: sqlite3.Connection) -> str | None:
+    """Where this catalog's chunk vectors are: EMBEDDED, a Chroma server's URL, SOME_SERVER
+    (an older catalog, which kept no URL), or None before any vector was written."""
+    meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('vectors', 'collection')"))
+    if "vectors" in meta:
+        return str(meta["vectors"])
+    if "collection" in meta:  # a server collection was named for it
+        return SOME_SERVER
+    return EMBEDDED if chunk_count(db) else None
+
+
+def record_vectors_location(db: sqlite3.Connection, where: str) -> None:
+    """Remember where the vectors are (EMBEDDED or a server URL), if it changed."""
+    if vectors_location(db) != where:
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('vectors', ?)", (where,))
+
+
 # -- articles and files ----------------------------------------------------------------
 
 
@@ -204,13 +230,15 @@ def stats(db: sqlite3.Connection) -> IndexStats:
     articles, oldest, newest = db.execute(
         "SELECT count(*), min(published), max(published) FROM articles"
     ).fetchone()
-    sources = [
-        r[0]
-        for r in db.execute(
-            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
-        )
-    ]
-    return IndexStats(articles, chunk_count(db), tuple(sources), _date(oldest), _date(newest))
+    return IndexStats(articles, chunk_count(db), sources(db), _date(oldest), _date(newest))
+
+
+def sources(db: sqlite3.Connection) -> tuple[str, ...]:
+    """The outlets of the indexed articles, sorted."""
+    rows = db.execute(
+        "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
+    )
+    return tuple(r[0] for r in rows)
 
 
 # -- chunks ----------------------------------------------------------------------------

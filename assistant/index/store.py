@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import IndexError_
 from ..schema import Article, Chunk
 from . import catalog, catalog_write, recovery, vector_store
 from .catalog import (
@@ -66,6 +67,8 @@ class Index:
         return self.dir / CATALOG_FILE
 
     def exists(self) -> bool:
+        """Whether an ingest made this index. Reading counts and stats of an index that does
+        not exist creates nothing; any other use creates an empty one (ingest's job)."""
         return self.catalog_path.exists()
 
     @property
@@ -84,11 +87,31 @@ class Index:
         if collection is None:
             with self._open_lock:  # the first questions arrive together (Gradio's workers)
                 if self._collection is None:
-                    self._collection = vector_store.open_collection(
-                        self.dir, self.chroma_url, self.collection_name
-                    )
+                    self._collection = self._open_vectors()
                 collection = self._collection
         return collection
+
+    @property
+    def vectors_location(self) -> str:
+        """Where this Index was told the vectors are: a server's URL, or EMBEDDED."""
+        return self.chroma_url or catalog.EMBEDDED
+
+    def _open_vectors(self) -> Any:
+        """The collection where the catalog says the vectors are, or a refusal naming that
+        place: opened elsewhere, an index would make an empty collection and answer from
+        keywords alone. An index with no chunks may move; one on a server that is reached
+        at another address may too, when the collection is there."""
+        recorded = catalog.vectors_location(self.db)
+        if recorded in (None, self.vectors_location) or self.chunk_count() == 0:
+            return vector_store.open_collection(self.dir, self.chroma_url, self.collection_name)
+        if recorded != catalog.EMBEDDED and self.chroma_url:
+            moved = vector_store.open_collection(
+                self.dir, self.chroma_url, self.collection_name, create=False
+            )
+            if moved is not None:
+                catalog.record_vectors_location(self.db, self.chroma_url)
+                return moved
+        raise IndexError_(misplaced(self.dir, recorded, self.chroma_url))
 
     @property
     def keyword(self) -> KeywordIndex:
@@ -134,7 +157,7 @@ class Index:
         return catalog.paths_under(self.db, root)
 
     def chunk_count(self) -> int:
-        return catalog.chunk_count(self.db)
+        return catalog.chunk_count(self.db) if self.exists() else 0
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
         return catalog.get_chunks(self.db, ids)
@@ -203,7 +226,13 @@ class Index:
         return catalog.newest_titles(self.db, n)
 
     def stats(self) -> IndexStats:
+        """What the index holds; all zeros for an index not yet made (without making it)."""
+        if not self.exists():
+            return IndexStats(0, 0, (), None, None)
         return catalog.stats(self.db)
+
+    def sources(self) -> tuple[str, ...]:
+        return catalog.sources(self.db) if self.exists() else ()
 
     # -- writing -----------------------------------------------------------------------
 
@@ -229,6 +258,7 @@ class Index:
         if chunks:
             self._mark_pending()
             vector_store.upsert(self.collection, items, vectors, embed_texts)
+            catalog.record_vectors_location(self.db, self.vectors_location)
             self.keyword.write(
                 KeywordDoc(c.id, a.title, c.text, a.published, a.source)
                 for a, cs in items
@@ -316,3 +346,21 @@ class Index:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def misplaced(folder: Path, recorded: str, chroma_url: str | None) -> str:
+    """Why an index cannot be opened where it was asked to be, and how to open it."""
+    if recorded == catalog.EMBEDDED:
+        return (
+            f"the vectors of the index at {folder} are inside that folder, not on the Chroma "
+            f"server at {chroma_url}: open it without --chroma-url (and ASSISTANT_CHROMA_URL)"
+        )
+    if recorded == catalog.SOME_SERVER:
+        there = "on a Chroma server whose address it did not record"
+        fix = "give --chroma-url the address of that server"
+    else:
+        there = f"on the Chroma server at {recorded}"
+        fix = f"open it with --chroma-url {recorded} (or ASSISTANT_CHROMA_URL={recorded})"
+    if chroma_url:
+        there += f", and {chroma_url} does not hold them"
+    return f"the vectors of the index at {folder} are {there}: {fix}"

@@ -32,17 +32,18 @@ COLLECTION = "news_chunks"
 _OPENING = threading.Lock()
 
 
-def open_collection(folder: Path, chroma_url: str | None, name: str) -> Any:
-    """The Chroma collection `name`, embedded in `folder` or on the server at `chroma_url`.
+def open_collection(folder: Path, chroma_url: str | None, name: str, create: bool = True) -> Any:
+    """The Chroma collection `name`, embedded in `folder` or on the server at `chroma_url`;
+    made if missing, or, with `create` false, None if missing.
 
     Safe to call from several threads at once (see `_OPENING`).
     """
     go_offline()
     with _OPENING:
-        return _open_collection(folder, chroma_url, name)
+        return _open_collection(folder, chroma_url, name, create)
 
 
-def _open_collection(folder: Path, chroma_url: str | None, name: str) -> Any:
+def _open_collection(folder: Path, chroma_url: str | None, name: str, create: bool) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -55,6 +56,8 @@ def _open_collection(folder: Path, chroma_url: str | None, name: str) -> Any:
     # embedding_function=None: we always pass vectors, and Chroma's default function
     # would try to download a model.
     try:
+        if not create:
+            return _existing(client, name)
         return client.get_or_create_collection(
             name, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
@@ -64,6 +67,15 @@ def _open_collection(folder: Path, chroma_url: str | None, name: str) -> Any:
         raise IndexError_(
             f"cannot use the Chroma server at {chroma_url} ({exc}); is `chroma run` running there?"
         ) from exc
+
+
+def _existing(client: Any, name: str) -> Any:
+    from chromadb.errors import NotFoundError
+
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        return None
 
 
 def _http_client(url: str, settings: Any) -> Any:
