@@ -21,7 +21,20 @@ try:
 except PackageNotFoundError:  # a source tree that was never installed
     VERSION = "0.0.0+unknown"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_CORPUS = PROJECT_ROOT / "corpus"
+
+
+def bundled_corpus() -> Path:
+    """The sample corpus: inside the installed package (the wheel ships the repository's
+    corpus/ folder as `assistant/corpus`), else the corpus/ folder of a source checkout.
+
+    The packaged copy is looked for first: beside an installed package, PROJECT_ROOT is
+    site-packages, where a folder called corpus/ could belong to anything.
+    """
+    packaged = Path(__file__).resolve().parent / "corpus"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "corpus"
+
+
+BUNDLED_CORPUS = bundled_corpus()
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")  # how the model runs; see embeddings.py
 DEFAULT_BACKEND = "onnx-int8"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,20 @@ def test_a_bad_question_line_is_named(tmp_path: Path):
     path = write(tmp_path / "q.jsonl", '{"question": "ok?", "answer": "x"}\n{"answer": "y"}\n')
     with pytest.raises(Exception, match="line 2"):
         load_questions(path)
+
+
+def test_cli_eval_shows_its_progress_in_a_log(files, tmp_path: Path, capsys, caplog):
+    """Not a terminal, yet the build of the index and the questions show how far they are."""
+    corpus, questions, _ = files
+    args = [str(questions), "--corpus", str(corpus), "--cache", str(tmp_path / "cache")]
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        assert main(["eval", *args]) == 0
+    assert "building the evaluation index of" in caplog.text
+    err = capsys.readouterr().err.splitlines()
+    n, m = len(ARTICLES), len(QUESTIONS)
+    assert err[0].startswith("Indexing: ") and err[-1] == f"Asking: {m}/{m}"
+    assert f"Indexing: {n}/{n}" in err and "Asking: 1/4" in err
+    caplog.clear()
+    assert main(["eval", *args]) == 0, "the second run reuses the index"
+    assert "building" not in caplog.text
+    assert not any(line.startswith("Indexing") for line in capsys.readouterr().err.splitlines())

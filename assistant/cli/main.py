@@ -261,10 +261,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     questions = load_questions(args.questions)
     if args.gold_only:
         questions = [q for q in questions if q.gold_ids]
-    assistant = eval_assistant(args.corpus, args.cache)
-    result = evaluate(
-        assistant, questions, args.k, args.as_of_question_date, curve=bool(args.report)
-    )
+    # Building the index can take minutes on a big corpus, and asking the questions too:
+    # both show how far they are, in a terminal or a log.
+    with ProgressBar("Indexing", lines=True) as bar:
+        assistant = eval_assistant(args.corpus, args.cache, progress=bar)
+    with ProgressBar("Asking", lines=True) as bar:
+        result = evaluate(
+            assistant,
+            questions,
+            args.k,
+            args.as_of_question_date,
+            curve=bool(args.report),
+            progress=bar,
+        )
     for name in METRICS:
         print(f"{name:>20}: {result.metrics[name]}")
     if args.json:

@@ -4,7 +4,9 @@
 progress bar shows articles done, articles per second and time left; it is a `Progress`
 callback, `bar(done, total)`, the same shape the UI's upload passes to
 `Assistant.ingest`. When the output is not a terminal (a pipe, a log file, a test) it draws
-nothing, so logs stay clean. Not here: what counts as done (the ingester decides).
+nothing, so logs stay clean, unless asked for `lines`: then it writes one plain line at
+each further tenth of the work, for a long job (`assistant eval`) whose log would
+otherwise stay silent for minutes. Not here: what counts as done (the ingester decides).
 """
 
 from __future__ import annotations
@@ -43,9 +45,12 @@ class _Rate(ProgressColumn):
 class ProgressBar:
     """`with ProgressBar() as bar: assistant.ingest(paths, progress=bar)`."""
 
-    def __init__(self, description: str = "Indexing", stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, description: str = "Indexing", stream: IO[str] | None = None, lines: bool = False
+    ) -> None:
         stream = stream or sys.stderr
         self.enabled = stream.isatty()
+        self._lines = _Lines(description, stream) if lines and not self.enabled else None
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -60,6 +65,8 @@ class ProgressBar:
     def __call__(self, done: int, total: int) -> None:
         if self.enabled:
             self._bar.update(self._task, completed=done, total=max(total, done))
+        elif self._lines:
+            self._lines(done, max(total, done))
 
     def __enter__(self) -> ProgressBar:
         if self.enabled:
@@ -72,6 +79,21 @@ class ProgressBar:
         if self.enabled:
             self._bar.stop()
         return None
+
+
+class _Lines:
+    """`Indexing: 120/1200` once per further tenth of the work, for a log, not a terminal."""
+
+    def __init__(self, description: str, stream: IO[str]) -> None:
+        self.description = description
+        self.stream = stream
+        self.shown = -1  # tenths shown so far
+
+    def __call__(self, done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if tenth > self.shown:
+            self.shown = tenth
+            print(f"{self.description}: {done}/{total}", file=self.stream, flush=True)
 
 
 def print_streamed(items: Iterable[StreamItem]) -> Answer:

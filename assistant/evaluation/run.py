@@ -12,6 +12,7 @@ Not here: the question format and answer matching (questions.py), the HTML repor
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ..config import Settings
 from ..core import Assistant
 from ..embedding import Embedder
 from ..errors import AssistantError
-from ..ingest import ChunkingPolicy
+from ..ingest import ChunkingPolicy, Progress
 from ..schema import Answer, Filters, Passage
 from .questions import Question, contains_answer, short_answer_matches
 
@@ -40,6 +41,7 @@ METRICS = (
     "questions_with_gold",
 )
 CURVE_K = 20
+log = logging.getLogger(__name__)
 # Part of the cache key: bump it when ingest starts storing something new (2: sentence
 # vectors; 3: sentences found by spaCy; 4: titles for datelines), so an index cached by
 # older code is rebuilt instead of silently reused.
@@ -135,12 +137,14 @@ def eval_assistant(
     cache_dir: str | Path | None = None,
     policy: ChunkingPolicy | None = None,
     embedder: Embedder | None = None,
+    progress: Progress | None = None,
     **settings: Any,
 ) -> Assistant:
     """An Assistant over `corpus`, in a cached index built on first use and reused after.
 
     The cache key is the corpus file's hash, the embedding model and backend, the chunking
     policy and INDEX_FORMAT: change any of them and a new index is built beside the old one.
+    `progress(done, total)` follows the build, as it does an ingest's.
     """
     corpus = Path(corpus)
     if not corpus.is_file():
@@ -158,7 +162,9 @@ def eval_assistant(
     )
     done = folder / "complete"
     if not done.exists():
-        report = assistant.ingest([corpus])
+        log.info("building the evaluation index of %s in %s (reused by later runs)", corpus, folder)
+        report = assistant.ingest([corpus], progress=progress)
+        log.info("%s", report.summary())
         if not report.added and not report.unchanged and not report.updated:
             raise AssistantError(f"no article could be read from {corpus}: {report.summary()}")
         done.write_text(report.summary() + "\n", encoding="utf-8")
