@@ -281,10 +281,15 @@ def test_ask_command_takes_date_and_source_filters(floods, capsys):
     assert main([*args, "--as-of", "2024-01-10"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["answered"] and {c["article_id"] for c in data["citations"]} <= {"f0", "f1"}
-    assert main([*args, "--source", "Nowhere Times"]) == 0
-    assert not json.loads(capsys.readouterr().out)["answered"]
-    assert main([*args, "--since", "last tuesday"]) == 1
-    assert "--since wants a date" in capsys.readouterr().err
+    assert main([*args, "--source", "Daily"]) == 0
+    assert json.loads(capsys.readouterr().out)["answered"]
+    # An outlet the index does not hold is a mistake, not a question nothing answers.
+    assert main([*args, "--source", "Nowhere Times"]) == 1
+    assert "its outlets are: Daily" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main([*args, "--since", "last tuesday"])
+    assert usage.value.code == 2
+    assert "argument --since: 'last tuesday' is not a date" in capsys.readouterr().err
 
 
 def test_fusion_weights_let_one_ranking_count_more():
