@@ -18,10 +18,21 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant import Assistant
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Served:
+    """A chat being served: where, and the Assistant behind it."""
+
+    url: str
+    assistant: Assistant
 
 
 def free_port() -> int:

@@ -10,7 +10,6 @@ import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +20,7 @@ import ui
 from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
 from tests.conftest import write
-from tests.serving import free_port, wait_for_http
+from tests.serving import Served, free_port, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +45,6 @@ The Quillfeather Observatory in Tromsø discovered a comet named Vask-9 on Frida
 Astronomers said the comet Vask-9 will pass closest to Earth in the spring of 2031.
 """
 ANSWER_WAIT_MS = 90_000  # answers take a second; the CPU is shared with other test runs
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    assistant: Assistant
 
 
 @pytest.fixture(scope="module")
@@ -182,8 +175,9 @@ def test_an_example_headline_is_asked_and_shown_as_text(page: Any) -> None:
     from playwright.sync_api import expect
 
     items = page.locator("#examples button")
-    items.first.wait_for()  # filled when the page loads
-    assert items.first.inner_text() == XSS_TITLE  # the newest headline, as text
+    # Filled when the page loads (the server is asked for the newest headlines): wait for
+    # the text, not only the button, which may be drawn before its text arrives.
+    expect(items.first).to_have_text(XSS_TITLE, timeout=ANSWER_WAIT_MS)  # as text
     assert page.locator("#examples img").count() == 0
     # Gradio shortens a long headline on its button, not in the box it fills.
     items.filter(has_text=EU_TITLE[:40]).click()

@@ -14,7 +14,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
 from tests.conftest import write
 from tests.serving import (
+    Served,
     assistant_command,
     call_api,
     free_port,
@@ -40,12 +40,6 @@ QUESTIONS = [
     "How much did Mistral raise in June 2024?",
 ]
 SECRET = "# Vault\n\nThe vault code of the Quillfeather bank is 4411-ZEBRA.\n"
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    assistant: Assistant
 
 
 @pytest.fixture(scope="module")
