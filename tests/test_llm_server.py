@@ -63,12 +63,13 @@ def wait_until_serving(proc: subprocess.Popen[bytes], url: str, timeout: float =
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `python -m llama_cpp.server` on a free loopback port; its /v1 URL."""
+    """A real `python -m llama_cpp.server` on a free loopback port, at its default context
+    window (2,048 tokens: the prompt must be fitted to it); its /v1 URL."""
     pytest.importorskip("llama_cpp.server", reason="scripts/setup --test builds llama-cpp-python")
     port = free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("wb")
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf())]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
