@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ui
 from assistant import Assistant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +56,21 @@ def wait_for_http(
             if time.monotonic() > deadline or (process and process.poll() is not None):
                 raise
         time.sleep(0.1)  # polling a condition, not a fixed wait
+
+
+@contextmanager
+def served_in_process(assistant: Assistant) -> Iterator[Served]:
+    """The chat app for `assistant`, launched in this process on a free port until the
+    block ends."""
+    app = ui.build_app(assistant)
+    port = free_port()
+    ui.launch(app, port=port, block=False)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url)
+        yield Served(url, assistant)
+    finally:
+        app.close()
 
 
 def python_env(**extra: str) -> dict[str, str]:

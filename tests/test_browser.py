@@ -20,7 +20,7 @@ import ui
 from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
 from tests.conftest import write
-from tests.serving import Served, free_port, wait_for_http
+from tests.serving import Served, free_port, served_in_process, wait_for_http
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +54,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> It
     hostile = write(root / "hostile" / "comet.md", XSS_ARTICLE)
     report = assistant.ingest([BUNDLED_CORPUS, hostile])
     assert report.ok, report.failed
-    app = ui.build_app(assistant)
-    port = free_port()
-    ui.launch(app, port=port, block=False)
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_http(url)
-    yield Served(url, assistant)
-    app.close()
+    with served_in_process(assistant) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-import ui
 from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
 from tests.conftest import write
@@ -30,7 +29,7 @@ from tests.serving import (
     free_port,
     python_env,
     served_command,
-    wait_for_http,
+    served_in_process,
 )
 
 QUESTIONS = [
@@ -47,13 +46,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, shared_embedder: Any) -> It
     root = tmp_path_factory.mktemp("serve")
     assistant = Assistant(index_dir=root / "index", auto_ingest=False, embedder=shared_embedder)
     assistant.ingest([write(root / "a" / "bridge.md", "# Bridge\n\nThe bridge reopened.\n")])
-    app = ui.build_app(assistant)
-    port = free_port()
-    ui.launch(app, port=port, block=False)
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_http(url)
-    yield Served(url, assistant)
-    app.close()
+    with served_in_process(assistant) as served:
+        yield served
 
 
 def _client(url: str) -> Any:
