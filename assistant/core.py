@@ -33,7 +33,7 @@ from .errors import AssistantError, IndexError_, SettingsError
 from .index import Index, IndexStats
 from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
-from .schema import Answer, Filters
+from .schema import Answer, Filters, HistoryItem, Turn
 from .text.nlp import Linguist
 
 log = logging.getLogger("assistant")
@@ -181,12 +181,13 @@ class Assistant:
         k: int | None = None,
         *,
         filters: Filters | None = None,
-        history: Sequence[str] = (),
+        history: Sequence[HistoryItem] = (),
     ) -> Answer:
         """Answer `question` from the index, with numbered citations.
 
-        `filters` limits the articles drawn on; `history` holds the earlier questions of a
-        conversation, so that a follow-up ("when did it launch?") can be understood.
+        `filters` limits the articles drawn on; `history` holds the earlier turns of a
+        conversation (`Turn`s, or only their questions as strings), so that a follow-up
+        ("when did it launch?") can be understood.
         """
         final = None
         for item in self.ask_stream(question, k, filters=filters, history=history):
@@ -202,7 +203,7 @@ class Assistant:
         k: int | None = None,
         *,
         filters: Filters | None = None,
-        history: Sequence[str] = (),
+        history: Sequence[HistoryItem] = (),
     ) -> Iterator[StreamItem]:
         """Like `ask`, streamed: text deltas as the model writes them, a `Checked` as each
         sentence is verified, and last the verified Answer (the only item it must yield).
@@ -237,7 +238,7 @@ class Assistant:
         if unknown:
             raise SettingsError(unknown_outlets(unknown, known))
 
-    def standalone(self, question: str, history: Sequence[str] = ()) -> str:
+    def standalone(self, question: str, history: Sequence[HistoryItem] = ()) -> str:
         """The question, cleaned, checked and made standalone (a model rewrites if there is one)."""
         question = " ".join(question.split())
         if not question:
@@ -245,7 +246,8 @@ class Assistant:
         self.ready()
         answerer = self.answerer
         rewrite = answerer.rewrite if answerer.can_rewrite else None
-        return standalone_question(question, history, rewrite)
+        questions = [h.question if isinstance(h, Turn) else h for h in history]
+        return standalone_question(question, questions, rewrite)
 
     def conversation(self) -> Conversation:
         """A new conversation over this index: follow-ups understood from earlier turns."""
@@ -312,19 +314,23 @@ def unknown_outlets(unknown: Sequence[str], known: Sequence[str]) -> str:
 
 @dataclass
 class Conversation:
-    """Per-session history over one Assistant: the standalone form of each question."""
+    """Per-session history over one Assistant: each turn, its question standalone."""
 
     assistant: Assistant
-    questions: list[str] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def questions(self) -> list[str]:
+        return [t.question for t in self.turns]
 
     def ask(self, question: str, k: int | None = None) -> Answer:
-        answer = self.assistant.ask(question, k=k, history=self.questions)
-        self.questions.append(answer.question)
+        answer = self.assistant.ask(question, k=k, history=self.turns)
+        self.turns.append(Turn.of(answer))
         return answer
 
     def ask_stream(self, question: str, k: int | None = None) -> Iterator[StreamItem]:
         """`Assistant.ask_stream` within this conversation."""
-        for item in self.assistant.ask_stream(question, k=k, history=self.questions):
+        for item in self.assistant.ask_stream(question, k=k, history=self.turns):
             if isinstance(item, Answer):
-                self.questions.append(item.question)
+                self.turns.append(Turn.of(item))
             yield item

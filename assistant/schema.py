@@ -153,6 +153,29 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation: what was asked, and what was answered.
+
+    `question` is the standalone form when one is known (`Answer.question`), and `answer`
+    the reply's text (its short answer first, if it had one): follow-ups are understood
+    from the names in both ("and who invested?" after an answer naming Mistral AI).
+    """
+
+    question: str
+    answer: str = ""
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        """The turn an Answer closes."""
+        lead = f"{answer.short_answer}. " if answer.short_answer else ""
+        return cls(answer.question, lead + answer.text if answer.answered else "")
+
+
+# An earlier question, or an earlier turn with its answer (`Assistant.ask(history=...)`).
+HistoryItem = str | Turn
+
+
+@dataclass(frozen=True)
 class Answer:
     """What `ask()` returns. `str(answer)` is Markdown: the text, then the numbered sources."""
 
