@@ -1,0 +1,75 @@
+"""Scripted two- and three-turn conversations, asked as `assistant chat` asks them.
+
+The set (tests/data/conversations/) runs over the bundled corpus, five short articles
+written for these tests, and a slice of the realtimeqa-dev corpus cut from the shared eval
+folder (its text is third-party and stays out of the repository). Each answer must hold
+what the set says a right answer holds; the share of conversations right in every turn is
+held to the target the conversations issue set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.evaluation.conversations import (
+    DialogueResult,
+    load_dialogues,
+    run_dialogue,
+    share_right,
+    write_slice,
+)
+from tests.conftest import EVAL_DIR
+
+DATA = Path(__file__).parent / "data" / "conversations"
+TARGET = 0.85
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory, corpus_assistant, shared_embedder, linguist):  # type: ignore[no-untyped-def]
+    def build(name: str, path: Path) -> Assistant:
+        assistant = Assistant(
+            index_dir=tmp_path_factory.mktemp(name),
+            embedder=shared_embedder,
+            linguist=linguist,
+            auto_ingest=False,
+        )
+        assert assistant.ingest([path]).ok
+        return assistant
+
+    built = {"bundled": corpus_assistant, "stories": build("stories", DATA / "articles")}
+    if EVAL_DIR.exists():
+        ids = (DATA / "dev-slice.txt").read_text(encoding="utf-8").split()
+        cut = write_slice(
+            EVAL_DIR / "corpus-small.jsonl", ids, tmp_path_factory.mktemp("dev") / "s.jsonl"
+        )
+        built["dev"] = build("dev-index", cut)
+    return built
+
+
+@pytest.fixture(scope="module")
+def results(corpora) -> list[DialogueResult]:  # type: ignore[no-untyped-def]
+    dialogues = load_dialogues(DATA / "conversations.jsonl")
+    return [run_dialogue(corpora[d.corpus], d) for d in dialogues if d.corpus in corpora]
+
+
+def test_the_set_is_big_enough_and_multi_turn():
+    dialogues = load_dialogues(DATA / "conversations.jsonl")
+    assert len(dialogues) >= 40
+    assert all(2 <= len(d.turns) <= 3 for d in dialogues)
+    assert len({d.id for d in dialogues}) == len(dialogues)
+
+
+@pytest.mark.xfail(strict=True, reason="today 0.521: the follow-up work of issue 17 is not in yet")
+def test_most_conversations_are_answered_right(results: list[DialogueResult]):
+    wrong = [
+        f"{r.id}: "
+        + " | ".join(
+            f"{t.ask!r} -> {t.understood_as!r}: {t.answer[:80]!r}" for t in r.turns if not t.right
+        )
+        for r in results
+        if not r.right
+    ]
+    assert share_right(results) >= TARGET, "\n".join(wrong)
