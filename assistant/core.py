@@ -246,8 +246,8 @@ class Assistant:
         self.ready()
         answerer = self.answerer
         rewrite = answerer.rewrite if answerer.can_rewrite else None
-        questions = [h.question if isinstance(h, Turn) else h for h in history]
-        return standalone_question(question, questions, rewrite)
+        turns = [h if isinstance(h, Turn) else Turn(h) for h in history]
+        return standalone_question(question, turns, rewrite, self.linguist)
 
     def conversation(self) -> Conversation:
         """A new conversation over this index: follow-ups understood from earlier turns."""

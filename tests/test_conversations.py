@@ -62,7 +62,11 @@ def test_the_set_is_big_enough_and_multi_turn():
     assert len({d.id for d in dialogues}) == len(dialogues)
 
 
-@pytest.mark.xfail(strict=True, reason="today 0.521: the follow-up work of issue 17 is not in yet")
+@pytest.mark.xfail(
+    strict=True,
+    reason="0.562 with entity-based follow-ups; the misses left are mostly answers the "
+    "extractive answerer refuses or picks wrong, for standalone questions too",
+)
 def test_most_conversations_are_answered_right(results: list[DialogueResult]):
     wrong = [
         f"{r.id}: "

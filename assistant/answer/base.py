@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..schema import Answer, Citation, Passage
+from ..schema import Answer, Citation, Passage, Turn
 
 # Below this cosine between the question and its best passage, nothing is answered:
 # off-topic questions score below it, answerable ones well above (docs/evaluation.md).
@@ -87,7 +87,7 @@ class Answerer:
         yield answer.text
         yield answer
 
-    def rewrite(self, question: str, history: Sequence[str]) -> str:
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         """`question` made standalone from the conversation (only if `can_rewrite`)."""
         raise NotImplementedError(f"{type(self).__name__} does not rewrite questions")
 

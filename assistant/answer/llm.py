@@ -19,7 +19,7 @@ from langchain_core.messages import BaseMessage
 from ..config import DEFAULT_LLM_CONTEXT
 from ..embedding.embedder import Embedder
 from ..errors import BackendError
-from ..schema import Answer, Passage
+from ..schema import Answer, Passage, Turn
 from ..text.nlp import Linguist
 from .base import Answerer, StreamItem, gate_closed, not_covered
 from .chat_models import MAX_TOKENS, reported_context
@@ -88,8 +88,8 @@ class LLMAnswerer(Answerer):
             return
         yield verifier.answer(question)
 
-    def rewrite(self, question: str, history: Sequence[str]) -> str:
-        """`question` made standalone by the model, from the earlier questions."""
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """`question` made standalone by the model, from the earlier questions and answers."""
         reply = "".join(self._deltas(rewrite_messages(question, history)))
         return " ".join(reply.strip().strip('"').split())
 

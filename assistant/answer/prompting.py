@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from ..errors import BackendError
-from ..schema import Passage
+from ..schema import Passage, Turn
 
 # text -> its sentences' (start, end) spans (text.nlp.Linguist.sentences)
 Splitter = Callable[[str], list[tuple[int, int]]]
@@ -129,8 +129,21 @@ def _shorten(p: Passage, chars: int, sentences: Splitter) -> Passage | None:
     return dataclasses.replace(p, text=p.text[: ends[-1]], end=p.start + ends[-1])
 
 
-def rewrite_messages(question: str, history: Sequence[str]) -> list[BaseMessage]:
-    """Messages asking a model to make `question` standalone given earlier questions."""
-    earlier = "\n".join(f"- {fence(q)}" for q in history[-4:])
-    user = f"Earlier questions:\n{earlier}\n\nLast question: {fence(question)}\nRewritten:"
+# How much of each earlier answer the rewrite prompt quotes: the names a follow-up refers
+# to come first in an answer, and a small model's context is short.
+_ANSWER_CHARS = 300
+
+
+def rewrite_messages(question: str, history: Sequence[Turn]) -> list[BaseMessage]:
+    """Messages asking a model to make `question` standalone given the earlier turns."""
+    earlier = "\n".join(_turn_lines(t) for t in history[-4:])
+    user = f"Conversation so far:\n{earlier}\n\nLast question: {fence(question)}\nRewritten:"
     return [SystemMessage(REWRITE_PROMPT), HumanMessage(user)]
+
+
+def _turn_lines(turn: Turn) -> str:
+    line = f"- Question: {fence(turn.question)}"
+    if turn.answer:
+        answer = " ".join(turn.answer.split())[:_ANSWER_CHARS]
+        line += f"\n  Answer: {fence(answer)}"
+    return line
