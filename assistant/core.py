@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .answer.base import Answerer, StreamItem
+from .answer.base import Answerer, StreamItem, Understood
 from .answer.followup import standalone_question
 from .answer.registry import make_answerer
 from .config import Settings, default_index_dir
@@ -213,6 +213,8 @@ class Assistant:
         """
         k = self._k(k)
         standalone = self.standalone(question, history)
+        if standalone != " ".join(question.split()):
+            yield Understood(standalone)
         self._check_outlets(filters)
         found = self.retriever.search(standalone, k, filters)
         for item in self.answerer.stream(standalone, found.passages, found.query_vector):

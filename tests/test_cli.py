@@ -13,6 +13,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.cli import main
+from assistant.cli.terminal import print_streamed
 from tests.conftest import write
 
 
@@ -188,3 +189,42 @@ def test_a_reader_that_leaves_early_gets_no_traceback(corpus_assistant, args: li
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
     assert "Exception ignored" not in err, err
     assert status == 141, err
+
+
+def test_chat_shows_how_a_follow_up_was_understood_and_keeps_its_lines(
+    corpus_assistant, tmp_path: Path
+):
+    """`assistant chat` in a new process: the follow-up's standalone form is printed, and
+    the questions are kept for line editing in the next chat (readline's history file)."""
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX_DIR": str(corpus_assistant.settings.index_dir),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    exe = Path(sys.executable).with_name("assistant")
+    typed = "When was Mistral 7B released?\nunder which licence was it released?\n\n"
+    result = subprocess.run(
+        [str(exe), "chat"], input=typed, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Understood as: under which licence was Mistral 7B released?" in result.stdout
+    assert "Apache" in result.stdout
+    kept = (tmp_path / "state" / "news-assistant" / "chat_history").read_text(encoding="utf-8")
+    assert "under which licence was it released?" in kept
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_answers_are_rendered_for_a_terminal_and_left_as_markdown_for_a_pipe(
+    corpus_assistant,
+):
+    answer = corpus_assistant.ask("When was Mistral 7B released?")
+    terminal, pipe = _Terminal(), io.StringIO()
+    print_streamed([answer.text, answer], stream=terminal)
+    print_streamed([answer.text, answer], stream=pipe)
+    assert "**Sources**" in pipe.getvalue()
+    assert "Sources" in terminal.getvalue() and "**Sources**" not in terminal.getvalue()
+    assert "27 September 2023" in terminal.getvalue()

@@ -66,7 +66,15 @@ class Checked:
     cited: tuple[int, ...] = ()  # what the model cited, 1-based, for the record
 
 
-StreamItem = str | Checked | Answer
+@dataclass(frozen=True)
+class Understood:
+    """How a follow-up was understood: the standalone question that was answered, yielded
+    first by `Assistant.ask_stream` when it differs from what was asked."""
+
+    question: str
+
+
+StreamItem = str | Checked | Understood | Answer
 
 
 class Answerer:

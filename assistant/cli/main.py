@@ -22,7 +22,7 @@ from ..core import Assistant
 from ..errors import AssistantError
 from ..evaluation import METRICS, eval_assistant, evaluate, load_questions, write_report
 from ..schema import Filters
-from .terminal import ProgressBar, print_streamed
+from .terminal import ProgressBar, line_editing, print_streamed
 
 Command = Callable[[argparse.Namespace], int]
 # What a shell reports for a process that SIGPIPE ended: 128 + 13.
@@ -290,17 +290,19 @@ def cmd_chat(args: argparse.Namespace) -> int:
     assistant.ready()  # no index, or an empty one: say so once, not at every question
     conversation = assistant.conversation()
     print("Ask about the news. An empty line or Ctrl-D ends the chat.")
-    while True:
-        try:
-            question = input("\n> ").strip()
-        except EOFError:
-            return 0
-        if not question:
-            return 0
-        try:
-            print_streamed(conversation.ask_stream(question))
-        except AssistantError as exc:
-            print(f"Error: {exc}")
+    with line_editing() as remember:
+        while True:
+            try:
+                question = input("\n> ").strip()
+            except EOFError:
+                return 0
+            if not question:
+                return 0
+            remember(question)
+            try:
+                print_streamed(conversation.ask_stream(question))
+            except AssistantError as exc:
+                print(f"Error: {exc}")
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -11,12 +11,16 @@ otherwise stay silent for minutes. Not here: what counts as done (the ingester d
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,7 +32,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..answer.base import StreamItem
+from ..answer.base import StreamItem, Understood
 from ..errors import AssistantError
 from ..schema import Answer
 
@@ -96,20 +100,25 @@ class _Lines:
             print(f"{self.description}: {done}/{total}", file=self.stream, flush=True)
 
 
-def print_streamed(items: Iterable[StreamItem]) -> Answer:
+def print_streamed(items: Iterable[StreamItem], stream: IO[str] | None = None) -> Answer:
     """Print text as the model writes it, then the sources of the checked answer.
 
-    An answer that comes in one piece (the extractive answerer's) is printed whole, short
-    answer first. When checking changed a streamed text (a sentence dropped, a citation
-    renumbered), the checked answer is printed in full after the draft, so what is left on
-    screen is what was verified.
+    A follow-up's standalone form comes first ("Understood as: ..."). An answer that comes
+    in one piece (the extractive answerer's) is printed whole, short answer first: on a
+    terminal rendered by rich (bold, links, quoted passages), elsewhere as Markdown. When
+    checking changed a streamed text (a sentence dropped, a citation renumbered), the
+    checked answer is printed in full after the draft, so what is left on screen is what
+    was verified.
     """
+    stream = stream or sys.stdout
     draft, held, streaming, answer = "", "", False, None
     for item in items:
-        if isinstance(item, str):
+        if isinstance(item, Understood):
+            print(f"Understood as: {item.question}\n", file=stream, flush=True)
+        elif isinstance(item, str):
             draft += item
             if streaming or held:  # a second piece: the model is writing, show it as it comes
-                print(held + item, end="", flush=True)
+                print(held + item, end="", flush=True, file=stream)
                 held, streaming = "", True
             else:
                 held = item
@@ -118,9 +127,57 @@ def print_streamed(items: Iterable[StreamItem]) -> Answer:
     if answer is None:
         raise AssistantError("the answer stream ended without an answer")
     if not streaming:
-        print(answer.markdown())
+        _show(answer.markdown(), stream)
     elif " ".join(draft.split()) == " ".join(answer.text.split()):
-        print("\n\n" + answer.sources_markdown() if answer.citations or answer.related else "")
+        print("\n", file=stream)
+        _show(answer.sources_markdown() if answer.citations or answer.related else "", stream)
     else:
-        print(f"\n\nChecked against the sources:\n\n{answer}")
+        print("\n\nChecked against the sources:\n", file=stream)
+        _show(str(answer), stream)
     return answer
+
+
+def _show(markdown: str, stream: IO[str]) -> None:
+    """Markdown rendered for a terminal, or as it is for a pipe, a file or a test."""
+    if stream.isatty():
+        Console(file=stream).print(Markdown(markdown, hyperlinks=True))
+    else:
+        print(markdown, file=stream)
+
+
+# Earlier questions kept for `assistant chat`'s up-arrow, across sessions.
+_HISTORY_LINES = 1000
+
+
+def chat_history_file() -> Path:
+    """Where `assistant chat` keeps its line history (XDG state folder)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "news-assistant" / "chat_history"
+
+
+@contextlib.contextmanager
+def line_editing(history: Path | None = None) -> Iterator[Callable[[str], None]]:
+    """`input()` with line editing and the questions of earlier chats (readline), saved
+    on the way out. Yields `remember(line)`, which keeps a line that readline did not see
+    (input from a pipe). Where readline is missing (Windows), plain `input()`."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield lambda line: None
+        return
+
+    def remember(line: str) -> None:
+        last = readline.get_history_item(readline.get_current_history_length())
+        if line and line != last:
+            readline.add_history(line)
+
+    history = history or chat_history_file()
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(_HISTORY_LINES)
+    try:
+        yield remember
+    finally:
+        with contextlib.suppress(OSError):
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
