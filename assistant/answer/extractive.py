@@ -26,7 +26,7 @@ import numpy as np
 from ..embedding.embedder import Embedder
 from ..schema import Answer, Passage, Sentence
 from ..text.nlp import NAME, Entity, Linguist
-from ..text.words import stems
+from ..text.words import stem, stems
 from .base import (
     Answerer,
     Numbering,
@@ -46,6 +46,8 @@ class AnswerPolicy:
 
     - `sentence_gate`: a sentence less close (cosine) to the question never answers it.
     - `evidence_gate`: no sentence at least this close: the corpus does not cover it.
+    - `named_gate`: the lower cosine at which a sentence holding all the question's names
+      and another of its words may answer (`_named_evidence`).
     - `coverage_gate`: the share of the question's words that the answering passage, with
       its title, must hold; a passage that shares less is about something else.
     - `lexical_weight`, `predicate_weight`, `answer_type_weight`: what holding the question's
@@ -57,6 +59,7 @@ class AnswerPolicy:
 
     sentence_gate: float = 0.35
     evidence_gate: float = 0.45
+    named_gate: float = 0.25
     coverage_gate: float = 0.45
     lexical_weight: float = 1.75
     predicate_weight: float = 1.0
@@ -88,7 +91,7 @@ class ExtractiveAnswerer(Answerer):
         self.policy = policy or AnswerPolicy()
 
     def answer(self, question: str, passages: list[Passage], query_vector: np.ndarray) -> Answer:
-        if gate_closed(passages):
+        if not passages:
             return not_covered(question, passages)
         policy = self.policy
         asked = read_question(question, self.linguist)
@@ -98,8 +101,12 @@ class ExtractiveAnswerer(Answerer):
         )
         vectors = self._vectors(candidates, stored)
         similarity = vectors @ query_vector
+        named = _named_evidence(asked, passages, candidates) & (similarity >= policy.named_gate)
         best = int(np.argmax(similarity))
-        if similarity[best] < max(policy.sentence_gate, policy.evidence_gate):
+        cosine_open = not gate_closed(passages) and similarity[best] >= max(
+            policy.sentence_gate, policy.evidence_gate
+        )
+        if not cosine_open and not named.any():
             return not_covered(question, passages)
         overlap = _overlap(asked, passages, candidates)
         scores = similarity + policy.lexical_weight * overlap
@@ -107,7 +114,7 @@ class ExtractiveAnswerer(Answerer):
         scores += policy.lede_weight * _ledes(passages, candidates)
         scores += policy.rank_weight * _rank_prior(candidates)
         scores += policy.position_weight * _position(passages, candidates)
-        scores[similarity < policy.sentence_gate] = -np.inf
+        scores[(similarity < policy.sentence_gate) & ~named] = -np.inf
         top = [int(i) for i in np.argsort(-scores)[: policy.typed] if np.isfinite(scores[i])]
         read = dict(
             zip(top, self.linguist.analyse_many([candidates[i].text for i in top]), strict=True)
@@ -244,6 +251,24 @@ def _overlap(asked: Asked, passages: list[Passage], candidates: list[Span]) -> n
         own = asked.words & stems(c.text)
         from_title = (asked.words & titles[c.passage]) - own
         out[i] = (len(own) + 0.5 * len(from_title)) / len(asked.words)
+    return out
+
+
+def _named_evidence(asked: Asked, passages: list[Passage], candidates: list[Span]) -> np.ndarray:
+    """Whether each sentence is about what a question with names asks: it, with its
+    article's title, holds every name of the question, and it holds one of the question's
+    other words itself ("Arthur Mensch, who previously worked at Google DeepMind" for
+    "Where did Arthur Mensch work before?"). The small encoder gives such a sentence a low
+    cosine to a short question; holding the names is the evidence instead."""
+    names = {stem(w) for w in asked.names}
+    if not names:
+        return np.zeros(len(candidates), dtype=bool)
+    rest = asked.words - names
+    titles = [stems(p.title) for p in passages]
+    out = np.zeros(len(candidates), dtype=bool)
+    for i, c in enumerate(candidates):
+        own = stems(c.text)
+        out[i] = names <= own | titles[c.passage] and bool(rest & own)
     return out
 
 

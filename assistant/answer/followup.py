@@ -111,8 +111,17 @@ class _Read:
         for a, b, text in chunks:
             if any(a <= s < b for s in proper):
                 return Entity(text, "NAME", a, b)
-        # Else its last noun phrase, which is what "What is X?" asks about.
-        return Entity(chunks[-1][2], "NOUN", chunks[-1][0], chunks[-1][1]) if chunks else None
+        # Else its last noun phrase, which is what "What is X?" asks about, or else what
+        # follows its last verb (the tagger may take an unknown name for an adjective).
+        if chunks:
+            return Entity(chunks[-1][2], "NOUN", chunks[-1][0], chunks[-1][1])
+        verbs = [t for t in self.tokens if t.pos in ("AUX", "VERB")]
+        tail = [t for t in self.tokens if verbs and t.start > verbs[-1].start]
+        tail = [t for t in tail if t.pos != "PUNCT"]
+        if tail and all(t.pos in ("ADJ", "NOUN", "PROPN", "NUM") for t in tail):
+            a, b = tail[0].start, tail[-1].start + len(tail[-1].text)
+            return Entity(self.text[a:b], "NAME", a, b)
+        return None
 
 
 def standalone_question(
@@ -219,7 +228,9 @@ def _antecedent(
     question already holds is not what its pronoun stands for."""
     own = asked.text.lower()
     for read in questions:
-        found = [n for n in read.names(person=person) if n.text.lower() not in own]
+        # The recogniser's labels are a preference: "Mistral Large" may come out a person.
+        kinds = read.names(person=person) or ([] if person else read.names())
+        found = [n for n in kinds if n.text.lower() not in own]
         if found:
             return found[0] if person else read.phrase_of(found[0])
         subject = None if person else read.subject()
