@@ -215,7 +215,7 @@ class Assistant:
         standalone = self.standalone(question, history)
         if standalone != " ".join(question.split()):
             yield Understood(standalone)
-        self._check_outlets(filters)
+        self._check_filters(filters)
         found = self.retriever.search(standalone, k, filters)
         for item in self.answerer.stream(standalone, found.passages, found.query_vector):
             if isinstance(item, Answer):
@@ -230,10 +230,20 @@ class Assistant:
             raise SettingsError(f"k must be a whole number of at least 1, got {k!r}")
         return k
 
-    def _check_outlets(self, filters: Filters | None) -> None:
-        """An outlet the index does not hold is a mistake (a typo, `CNN` for `cnn.com`),
-        not a question nothing answers: refuse it, listing the outlets there are."""
-        if not filters or not filters.sources:
+    def _check_filters(self, filters: Filters | None) -> None:
+        """Filters no article can pass are a mistake, not a question nothing answers:
+        a date range that ends before it starts, or an outlet the index does not hold (a
+        typo, `CNN` for `cnn.com`), which is refused listing the outlets there are."""
+        if not filters:
+            return
+        ends = [(n, d) for n, d in (("until", filters.until), ("as of", filters.as_of)) if d]
+        for name, end in ends:
+            if filters.since and filters.since > end:
+                raise SettingsError(
+                    f"since ({filters.since}) is after {name} ({end}): no article can be "
+                    "in that range; swap them or drop one"
+                )
+        if not filters.sources:
             return
         known = self.index.sources()
         unknown = [s for s in filters.sources if s not in known]

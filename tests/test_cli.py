@@ -228,3 +228,13 @@ def test_answers_are_rendered_for_a_terminal_and_left_as_markdown_for_a_pipe(
     assert "**Sources**" in pipe.getvalue()
     assert "Sources" in terminal.getvalue() and "**Sources**" not in terminal.getvalue()
     assert "27 September 2023" in terminal.getvalue()
+
+
+def test_a_date_range_that_ends_before_it_starts_is_refused(corpus_assistant, capsys):
+    index = str(corpus_assistant.settings.index_dir)
+    args = ["ask", "Who founded Mistral?", "--index", index, "--since", "2024-03-01"]
+    assert main([*args, "--until", "2024-02-01"]) == 1
+    err = capsys.readouterr().err
+    assert "since (2024-03-01) is after until (2024-02-01)" in err
+    assert main([*args, "--as-of", "2024-02-01"]) == 1
+    assert "is after as of (2024-02-01)" in capsys.readouterr().err
