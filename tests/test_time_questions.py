@@ -9,9 +9,15 @@ of early September on the UK's new prime minister), with the real model and inde
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import pytest
+
+from assistant import Assistant
+from assistant.schema import Answer, Filters
 from assistant.text.dates import Window, asks_current_state, resolve
 
+SLICE = Path(__file__).parent / "data" / "time" / "articles.jsonl"
 ANCHOR = date(2022, 11, 4)
 
 
@@ -52,3 +58,43 @@ def test_current_state_questions_are_recognised():
     assert asks_current_state("who's the current CEO of Twitter?")
     assert not asks_current_state("Who founded Mistral AI?")
     assert not asks_current_state("What did the senate pass last week?")
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory, shared_embedder, linguist) -> Assistant:  # type: ignore[no-untyped-def]
+    """An Assistant over the slice, ingested once for this module."""
+    assistant = Assistant(
+        index_dir=tmp_path_factory.mktemp("time-index"),
+        auto_ingest=False,
+        embedder=shared_embedder,
+        linguist=linguist,
+    )
+    assert assistant.ingest([SLICE]).ok
+    return assistant
+
+
+def _cited_days(answer: Answer) -> set[date]:
+    return {c.published for c in answer.citations if c.published}
+
+
+def test_a_topic_asked_of_yesterday_is_answered_from_yesterday(desk: Assistant):
+    """On 1 November Musk said $8; the $19.99 plan was reported on 31 October."""
+    as_of = Filters(as_of=date(2022, 11, 2))
+    found = desk.retriever.search(
+        "What did Musk say about Twitter verification yesterday?", 5, as_of
+    )
+    assert found.scoped and found.passages
+    assert {p.published for p in found.passages} == {date(2022, 11, 1)}
+    answer = desk.ask("What did Musk say about Twitter verification yesterday?", filters=as_of)
+    assert answer.answered and _cited_days(answer) == {date(2022, 11, 1)}
+    unscoped = desk.retriever.search("What did Musk say about Twitter verification?", 5, as_of)
+    assert date(2022, 10, 31) in {p.published for p in unscoped.passages}, "the test can fail"
+
+
+def test_an_empty_window_falls_back_to_preferring_it(desk: Assistant):
+    """No article of 26 October: the search is not scoped, and still finds the story."""
+    as_of = Filters(as_of=date(2022, 10, 27))
+    found = desk.retriever.search("What did Kanye West buy yesterday?", 5, as_of)
+    assert found.window and found.window.since == date(2022, 10, 26)
+    assert not found.scoped and found.passages
+    assert all(p.published and p.published <= date(2022, 10, 27) for p in found.passages)

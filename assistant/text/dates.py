@@ -37,6 +37,9 @@ class Window:
     since: date
     until: date
     phrase: str
+    # A calendar window ("yesterday", "in March") scopes a search to its days; a vague one
+    # ("recently") only prefers them.
+    strict: bool = True
 
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.since <= day <= self.until
@@ -75,15 +78,18 @@ def _previous_month(anchor: date) -> tuple[date, date]:
 
 
 # Most specific first: "last week" must not be read as "week". Each maps the anchor to an
-# inclusive (since, until).
+# inclusive (since, until). The last, vague one is not strict.
 _PHRASES: list[tuple[str, Callable[[date], tuple[date, date]]]] = [
     (r"\btoday\b|\bthis morning\b|\btonight\b", lambda a: (a, a)),
     (r"\byesterday\b", lambda a: (a - _days(1), a - _days(1))),
     (r"\b(this|past) weekend\b", lambda a: (a - _days(3), a)),
+    # "over the last week" is the past seven days; "last week" the seven days before those.
+    (r"\b(this|past|the last) week\b|\bthese days\b", lambda a: (a - _days(6), a)),
     (r"\blast week\b", lambda a: (a - _days(13), a - _days(7))),
-    (r"\b(this|past) week\b|\bthese days\b", lambda a: (a - _days(6), a)),
+    (r"\bthe (last|past) month\b", lambda a: (a - _days(30), a)),
     (r"\blast month\b", _previous_month),
     (r"\b(this|past) month\b", lambda a: (a - _days(31), a)),
+    (r"\bthe (last|past) year\b", lambda a: (a - _days(364), a)),
     (r"\blast year\b", lambda a: (date(a.year - 1, 1, 1), date(a.year - 1, 12, 31))),
     (r"\b(this|past) year\b", lambda a: (date(a.year, 1, 1), a)),
     (
@@ -113,7 +119,8 @@ def resolve(question: str, anchor: date | None) -> Window | None:
         match = pattern.search(question)
         if match:
             since, until = to_range(anchor)
-            return Window(since, min(until, anchor), match.group(0).lower())
+            strict = to_range is not _COMPILED[-1][1]
+            return Window(since, min(until, anchor), match.group(0).lower(), strict)
     return _month(question, anchor)
 
 
