@@ -8,14 +8,16 @@ of early September on the UK's new prime minister), with the real model and inde
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
+from assistant.answer.digest import is_digest
 from assistant.schema import Answer, Filters
-from assistant.text.dates import Window, asks_current_state, resolve
+from assistant.text.dates import Window, asks_current_state, day_text, resolve
 
 SLICE = Path(__file__).parent / "data" / "time" / "articles.jsonl"
 ANCHOR = date(2022, 11, 4)
@@ -98,3 +100,62 @@ def test_an_empty_window_falls_back_to_preferring_it(desk: Assistant):
     assert found.window and found.window.since == date(2022, 10, 26)
     assert not found.scoped and found.passages
     assert all(p.published and p.published <= date(2022, 10, 27) for p in found.passages)
+
+
+def _texts() -> dict[str, str]:
+    return {a["id"]: a["text"] for a in map(json.loads, SLICE.read_text().splitlines())}
+
+
+def test_only_a_time_question_is_a_digest():
+    week = resolve("What happened this week?", ANCHOR)
+    assert week and is_digest("What happened this week?", week)
+    for question in (
+        "What happened yesterday?",
+        "what's the news today",
+        "What happened in March?",
+    ):
+        window = resolve(question, ANCHOR)
+        assert window and is_digest(question, window), question
+    for question in ("what did Biden say yesterday?", "Who won the World Series this week?"):
+        window = resolve(question, ANCHOR)
+        assert window and not is_digest(question, window), question
+
+
+def test_this_weeks_digest_lists_its_stories_once_each_dated_and_cited(desk: Assistant):
+    answer = desk.ask("What happened this week?")
+    week = Window(date(2022, 10, 29), ANCHOR, "this week")
+    assert answer.answered and answer.text.startswith("This week (29 October – 4 November 2022)")
+    assert answer.citations and all(c.published in week for c in answer.citations)
+    assert answer.passages and all(p.published in week for p in answer.passages)
+    assert 1 < len(answer.sentences) <= 8
+    texts = _texts()
+    for c in answer.citations:
+        assert texts[c.article_id][c.start : c.end] == c.passage, "an exact span of the article"
+    by_number = {c.n: c for c in answer.citations}
+    for line in answer.sentences:
+        first = by_number[line.citations[0]]
+        assert first.published and line.text.startswith(day_text(first.published))
+    # One story each, as read by hand: the Astros' no-hitter (three articles, two outlets)
+    # and Twitter's paid verification (three, two outlets).
+    for story in (
+        {"rtqa-06e833812c1d", "rtqa-8f53b7ae85a5", "rtqa-c9443906f4ce"},
+        {"rtqa-967c4d17187c", "rtqa-1863dad1dc6c", "rtqa-3df3422e8c6c"},
+    ):
+        lines = [
+            s for s in answer.sentences if {by_number[n].article_id for n in s.citations} & story
+        ]
+        assert len(lines) == 1, story
+    first_line = {by_number[n].article_id for n in answer.sentences[0].citations}
+    assert len(first_line) == 3, "the most covered story comes first"
+
+
+def test_an_empty_window_says_so_and_lists_the_closest_dated_articles(desk: Assistant):
+    answer = desk.ask("What happened yesterday?", filters=Filters(as_of=date(2022, 10, 27)))
+    assert not answer.answered and not answer.citations
+    assert "yesterday (26 October 2022)" in answer.text
+    assert answer.related
+    # The newest articles before it: 21, 20 and 19 October (none after the as-of date).
+    days = [p.published for p in answer.related]
+    assert days == [date(2022, 10, 21), date(2022, 10, 20), date(2022, 10, 19)]
+    march = desk.ask("What happened in March?")
+    assert not march.answered and "in March (1 – 31 March 2022)" in march.text

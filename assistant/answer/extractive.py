@@ -203,7 +203,7 @@ def _headlines(passages: list[Passage], sentences: list[Span]) -> list[Span]:
     seen: set[str] = set()
     for n, lede in sorted(ledes.items()):
         p = passages[n]
-        headline = _OUTLET_SUFFIX.sub("", p.title).strip()
+        headline = OUTLET_SUFFIX.sub("", p.title).strip()
         if (
             p.article_id in seen
             or len(headline.split()) < 4
@@ -219,7 +219,7 @@ def _headlines(passages: list[Passage], sentences: list[Span]) -> list[Span]:
 
 
 # What follows a headline on a web page: " - CNN", " | CNN Politics", " | AP News".
-_OUTLET_SUFFIX = re.compile(r"(?:\s+[|–—-]\s+[^|–—-]{1,30})+$")
+OUTLET_SUFFIX = re.compile(r"(?:\s+[|–—-]\s+[^|–—-]{1,30})+$")
 
 
 def _shortlist(

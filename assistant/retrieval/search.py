@@ -169,6 +169,44 @@ class Retriever:
             return None
         return narrowed
 
+    def window(self, question: str, filters: Filters | None = None) -> Window | None:
+        """The window the question names, anchored on the as-of date or the newest article."""
+        as_of = filters.as_of if filters else None
+        return resolve(question, as_of or self.index.newest_published())
+
+    def window_ledes(
+        self, window: Window, filters: Filters | None = None
+    ) -> tuple[list[Passage], np.ndarray]:
+        """The first passage of every article in the window that the filters allow, newest
+        first, and their unit vectors (a row each): what a digest is made of."""
+        narrowed = self._within(filters or Filters(), window)
+        if narrowed is None:
+            return [], np.empty((0, 0), dtype=np.float32)
+        chunks = self.index.ledes(_scope(narrowed))
+        stored = self.index.vectors([c.id for c in chunks])
+        missing = [c for c in chunks if c.id not in stored]
+        if missing:  # written by another process to an embedded store: embed them here
+            stored.update(
+                zip(
+                    [c.id for c in missing],
+                    self.embedder.embed([c.text for c in missing]),
+                    strict=True,
+                )
+            )
+        matrix = np.stack([np.asarray(stored[c.id], dtype=np.float32) for c in chunks])
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return [_passage(c, 1.0, []) for c in chunks], matrix
+
+    def closest_dated(
+        self, window: Window, filters: Filters | None = None, n: int = 3
+    ) -> list[Passage]:
+        """The first passages of the `n` dated articles published closest to the window
+        (none after the as-of date), for a window that holds none."""
+        filters = filters or Filters()
+        middle = window.since + (window.until - window.since) / 2
+        chunks = self.index.closest_ledes(middle, n, _scope(filters))
+        return [_passage(c, 0.0, []) for c in chunks]
+
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         return self.search(question, k, filters).passages
 
