@@ -5,7 +5,8 @@ pipeline: the question is cleaned and made standalone (follow-up rewriting, when
 history is given), searched once (`Retriever.search`, which embeds it once and hands its
 vector on), and answered by the configured answerer, whose stream ends in the Answer. A
 question that asks only what happened in a window ("What happened yesterday?") is
-answered by the window's digest instead (answer/digest.py).
+answered by the window's digest instead (answer/digest.py). An answer says its date when
+the question needs it (answer/dated.py).
 
 The heavy parts (the model, the stores, the answerer) are created on first use, once,
 under a lock, and owned by the Assistant; any of them can be passed in instead (a fake
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer.base import Answerer, StreamItem
+from .answer.dated import dated
 from .answer.digest import digest, empty_window, is_digest
 from .answer.followup import standalone_question
 from .answer.registry import make_answerer
@@ -37,7 +39,7 @@ from .index import Index, IndexStats
 from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
 from .schema import Answer, Filters, HistoryItem, Turn
-from .text.dates import Window
+from .text.dates import Window, asks_current_state
 from .text.nlp import Linguist
 
 log = logging.getLogger("assistant")
@@ -223,8 +225,10 @@ class Assistant:
             yield from self._digest(standalone, window, filters)
             return
         found = self.retriever.search(standalone, k, filters)
+        current = asks_current_state(standalone)
         for item in self.answerer.stream(standalone, found.passages, found.query_vector):
             if isinstance(item, Answer):
+                item = dated(item, found.window, current)
                 item = dataclasses.replace(item, passages=tuple(found.passages))
             yield item
 

@@ -142,10 +142,11 @@ def _month(question: str, anchor: date) -> Window | None:
     return Window(since, min(end, anchor), phrase)
 
 
-# A question about a current state: who holds a post now, what is still going on.
+# A question about a current state: who holds a post now, what is still going on. "new"
+# only in lower case: "New York" is a name.
 _CURRENT = re.compile(
-    r"\b(new|newly|current|currently|now|latest|still|present|incumbent)\b"
-    r"|^\s*who(?:'s| is| are)\s+the\b",
+    r"\bthe\s+(?:(?-i:new)|current|present|incumbent|latest|newest)\b"
+    r"|\b(?:currently|now|still)\b|^\s*who(?:'s|\s+is|\s+are)\s+the\b",
     re.IGNORECASE,
 )
 
