@@ -9,7 +9,8 @@ grouped by hand from the articles' dates (the window's every article) and titles
   digest   a question with no topic: precision is the share of cited articles that are
            the window's; recall the share of its stories cited (of at most eight, what a
            digest shows); a story on two lines is a repeat, a line citing two stories
-           a merge. An empty window must be answered "no article", citing nothing.
+           a merge; the first line should be one of the stories most articles tell. An
+           empty window must be answered "no article", citing nothing.
   topic    a topic asked of a window: did the answer cite an article of the story?
 For every question whose window holds articles: the share of answers citing outside it.
 """
@@ -61,6 +62,8 @@ def score(record: dict[str, Any], answer: Answer) -> dict[str, Any]:
         out["repeats"] = sum(sum(1 for line in lines if line & s) > 1 for s in stories)
         out["merges"] = sum(sum(1 for s in stories if line & s) > 1 for line in lines)
         out["lines"] = len(lines)
+        most = max(len(s) for s in stories)
+        out["top_first"] = bool(lines) and any(lines[0] & s for s in stories if len(s) == most)
     else:
         out["hit"] = bool(cited & belong)
     return out
@@ -88,6 +91,7 @@ def summary(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         "digest_repeated_stories": sum(o["repeats"] for o in digests),
         "digest_merged_lines": sum(o["merges"] for o in digests),
         "digest_lines": sum(o["lines"] for o in digests),
+        "digest_most_covered_first": sum(o["top_first"] for o in digests),
         "empty_windows": len(empty),
         "empty_windows_right": sum(o["empty_ok"] for o in empty),
         "topic_questions": len(topics),
