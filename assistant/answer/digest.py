@@ -24,7 +24,7 @@ from datetime import date
 import numpy as np
 
 from ..schema import Answer, Passage, Sentence
-from ..text.dates import Window, day_text
+from ..text.dates import MONTHS, Window, day_text
 from ..text.words import content_words
 from .base import Numbering, SentenceLookup, Span
 from .extractive import OUTLET_SUFFIX
@@ -60,15 +60,10 @@ def is_digest(question: str, window: Window) -> bool:
     """Whether the question asks only what happened in the window, naming no topic."""
     if not window.strict:
         return False
-    rest = question.lower().replace(window.phrase, " ")
-    rest = re.sub(r"\b(" + "|".join(_MONTHS) + r")\b|\b\d{4}\b", " ", rest)
+    rest = re.sub(re.escape(window.phrase), " ", question, flags=re.IGNORECASE).lower()
+    # A month window may be said otherwise ("during March"): its month and year are no topic.
+    rest = re.sub(r"\b(" + "|".join(MONTHS) + r")\b|\b\d{4}\b", " ", rest)
     return not (content_words(rest) - _NEWS_WORDS)
-
-
-_MONTHS = [
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-]  # fmt: skip
 
 
 def digest(

@@ -99,14 +99,14 @@ _PHRASES: list[tuple[str, Callable[[date], tuple[date, date]]]] = [
 ]
 _COMPILED = [(re.compile(p, re.IGNORECASE), f) for p, f in _PHRASES]
 
-_MONTHS = [
+MONTHS = [
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 ]  # fmt: skip
 # "in March", "during March 2022", "of March": a month named without a day ("on 5 March"
 # names a day, which the keyword search matches as words).
 _MONTH = re.compile(
-    r"\b(?:in|during|of|for)\s+(" + "|".join(_MONTHS) + r")(?:\s*,?\s+(\d{4}))?\b(?!\s+\d)",
+    r"\b(?:in|during|of|for)\s+(" + "|".join(MONTHS) + r")(?:\s*,?\s+(\d{4}))?\b(?!\s+\d)",
     re.IGNORECASE,
 )
 
@@ -129,7 +129,7 @@ def _month(question: str, anchor: date) -> Window | None:
     match = _MONTH.search(question)
     if not match:
         return None
-    month = _MONTHS.index(match.group(1).lower()) + 1
+    month = MONTHS.index(match.group(1).lower()) + 1
     if match.group(2):
         year = int(match.group(2))
     else:
