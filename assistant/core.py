@@ -3,7 +3,10 @@
 Every entry point (`ask`, `ask_stream`, the CLI, the UI, `assistant eval`) runs the same
 pipeline: the question is cleaned and made standalone (follow-up rewriting, whenever
 history is given), searched once (`Retriever.search`, which embeds it once and hands its
-vector on), and answered by the configured answerer, whose stream ends in the Answer.
+vector on), and answered by the configured answerer, whose stream ends in the Answer. A
+question that asks only what happened in a window ("What happened yesterday?") is
+answered by the window's digest instead (answer/digest.py). An answer says its date when
+the question needs it (answer/dated.py).
 
 The heavy parts (the model, the stores, the answerer) are created on first use, once,
 under a lock, and owned by the Assistant; any of them can be passed in instead (a fake
@@ -25,6 +28,8 @@ from typing import Any, TypeVar
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from .answer.base import Answerer, StreamItem, Understood
+from .answer.dated import dated
+from .answer.digest import digest, empty_window, is_digest
 from .answer.followup import standalone_question
 from .answer.registry import make_answerer
 from .config import Settings, default_index_dir
@@ -34,6 +39,7 @@ from .index import Index, IndexStats
 from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
 from .schema import Answer, Filters, HistoryItem, Turn
+from .text.dates import Window, asks_current_state
 from .text.nlp import Linguist
 
 log = logging.getLogger("assistant")
@@ -216,11 +222,29 @@ class Assistant:
         if standalone != " ".join(question.split()):
             yield Understood(standalone)
         self._check_filters(filters)
+        window = self.retriever.window(standalone, filters)
+        if window is not None and is_digest(standalone, window):
+            yield from self._digest(standalone, window, filters)
+            return
         found = self.retriever.search(standalone, k, filters)
+        current = asks_current_state(standalone)
         for item in self.answerer.stream(standalone, found.passages, found.query_vector):
             if isinstance(item, Answer):
+                item = dated(item, found.window, current)
                 item = dataclasses.replace(item, passages=tuple(found.passages))
             yield item
+
+    def _digest(
+        self, question: str, window: Window, filters: Filters | None
+    ) -> Iterator[Answer | str]:
+        """A window's stories, for a question that asks only what happened in it."""
+        ledes, vectors = self.retriever.window_ledes(window, filters)
+        if ledes:
+            answer = digest(question, window, ledes, vectors, self.index.sentence_vectors)
+        else:
+            answer = empty_window(question, window, self.retriever.closest_dated(window, filters))
+        yield answer.text
+        yield dataclasses.replace(answer, passages=tuple(ledes))
 
     def _k(self, k: int | None) -> int:
         """How many passages to retrieve: `k`, or the setting; never silently another."""

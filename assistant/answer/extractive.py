@@ -20,11 +20,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from ..embedding.embedder import Embedder
 from ..schema import Answer, Passage, Sentence
+from ..text.dates import asks_current_state
 from ..text.nlp import NAME, Entity, Linguist
 from ..text.words import stem, stems
 from .base import (
@@ -55,6 +57,8 @@ class AnswerPolicy:
     - `typed`: how many of the best sentences are read for entities (NER is the costly part).
     - `runner_up`: a further sentence joins the answer only this close to the best.
     - `corroboration`: the cosine between two sentences that state the same fact.
+    - `newest_margin`: asked about a current state ("who is the new …"), the answer is
+      led by the newest article among the sentences scoring within this of the best.
     """
 
     sentence_gate: float = 0.35
@@ -70,6 +74,7 @@ class AnswerPolicy:
     typed: int = 4
     runner_up: float = 1.0
     corroboration: float = 0.80
+    newest_margin: float = 1.25
     max_sentences: int = 3
     max_words: int = 80
     max_candidates: int = 16
@@ -124,6 +129,8 @@ class ExtractiveAnswerer(Answerer):
         order = [int(i) for i in np.argsort(-scores) if np.isfinite(scores[i])]
         if _coverage(asked, passages[candidates[order[0]].passage]) < policy.coverage_gate:
             return not_covered(question, passages)
+        if asks_current_state(question):
+            order = self._newest_first(asked, order, scores, passages, candidates)
         chosen = self._choose(order, scores, vectors, overlap, candidates)
         unread = [i for i in chosen if i not in read]
         read.update(
@@ -154,6 +161,27 @@ class ExtractiveAnswerer(Answerer):
         vectors = np.stack([np.asarray(v, dtype=np.float32) for v in found])
         # float16 storage rounds a little: renormalise so that dot products stay cosines.
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def _newest_first(
+        self,
+        asked: Asked,
+        order: list[int],
+        scores: np.ndarray,
+        passages: list[Passage],
+        candidates: list[Span],
+    ) -> list[int]:
+        """`order` led by the sentence of the newest article among those that answer about
+        as well as the best (within `newest_margin`, and covering the question): a current
+        state is what the latest report says."""
+        floor = scores[order[0]] - self.policy.newest_margin
+        answering = [
+            i
+            for i in order
+            if scores[i] >= floor
+            and _coverage(asked, passages[candidates[i].passage]) >= self.policy.coverage_gate
+        ]
+        newest = max(answering, key=lambda i: passages[candidates[i].passage].published or date.min)
+        return [newest, *(i for i in order if i != newest)]
 
     def _choose(
         self,
@@ -210,7 +238,7 @@ def _headlines(passages: list[Passage], sentences: list[Span]) -> list[Span]:
     seen: set[str] = set()
     for n, lede in sorted(ledes.items()):
         p = passages[n]
-        headline = _OUTLET_SUFFIX.sub("", p.title).strip()
+        headline = OUTLET_SUFFIX.sub("", p.title).strip()
         if (
             p.article_id in seen
             or len(headline.split()) < 4
@@ -226,7 +254,7 @@ def _headlines(passages: list[Passage], sentences: list[Span]) -> list[Span]:
 
 
 # What follows a headline on a web page: " - CNN", " | CNN Politics", " | AP News".
-_OUTLET_SUFFIX = re.compile(r"(?:\s+[|–—-]\s+[^|–—-]{1,30})+$")
+OUTLET_SUFFIX = re.compile(r"(?:\s+[|–—-]\s+[^|–—-]{1,30})+$")
 
 
 def _shortlist(

@@ -306,6 +306,36 @@ def keyword_docs(db: sqlite3.Connection, ids: Iterable[str] | None = None) -> It
         yield KeywordDoc(chunk_id, title, text, _date(published), source)
 
 
+def ledes(db: sqlite3.Connection, scope: Scope | None = None) -> list[StoredChunk]:
+    """The first chunk of every article the scope allows, newest first."""
+    condition, params = sql_scope(scope)
+    rows = db.execute(
+        f"{_CHUNK_ROWS} WHERE c.idx = 0{condition} ORDER BY a.published DESC, a.id", params
+    )
+    return [_stored_chunk(row) for row in rows]
+
+
+def count_articles(db: sqlite3.Connection, scope: Scope | None = None) -> int:
+    """How many articles the scope allows."""
+    condition, params = sql_scope(scope)
+    sql = f"SELECT count(*) FROM articles a WHERE 1 = 1{condition}"
+    return int(db.execute(sql, params).fetchone()[0])
+
+
+def closest_ledes(
+    db: sqlite3.Connection, day: date, n: int, scope: Scope | None = None
+) -> list[StoredChunk]:
+    """The first chunks of the `n` dated articles published closest to `day`, closest
+    first, among those the scope allows."""
+    condition, params = sql_scope(scope)
+    rows = db.execute(
+        f"""{_CHUNK_ROWS} WHERE c.idx = 0 AND a.published IS NOT NULL{condition}
+            ORDER BY abs(julianday(a.published) - julianday(?)), a.published DESC LIMIT ?""",
+        (*params, day.isoformat(), n),
+    )
+    return [_stored_chunk(row) for row in rows]
+
+
 def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:
     """Those of these chunk ids whose article the scope allows."""
     condition, params = sql_scope(scope)

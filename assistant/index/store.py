@@ -222,6 +222,17 @@ class Index:
     def newest_published(self) -> date | None:
         return catalog.newest_published(self.db)
 
+    def count_articles(self, scope: Scope | None = None) -> int:
+        return catalog.count_articles(self.db, scope)
+
+    def ledes(self, scope: Scope | None = None) -> list[StoredChunk]:
+        """The first chunk of each article the scope allows, newest first."""
+        return catalog.ledes(self.db, scope)
+
+    def closest_ledes(self, day: date, n: int, scope: Scope | None = None) -> list[StoredChunk]:
+        """The first chunks of the `n` dated articles published closest to `day`."""
+        return catalog.closest_ledes(self.db, day, n, scope)
+
     def newest_titles(self, n: int) -> list[str]:
         return catalog.newest_titles(self.db, n)
 

@@ -8,9 +8,13 @@
    by a sentence, and a chunk's vector blurs that sentence with its neighbours.
    Reciprocal rank fusion merges the rankings without comparing their incomparable scores.
 3. News-aware order: fresher articles get a multiplier (counted back from the as-of date,
-   default the newest article indexed), more so inside the window a relative date in the
-   question names ("this week"); articles after the as-of date are never candidates. An
-   article's first chunk, its lede, gets one too: news puts who, what and when first.
+   default the newest article indexed); articles after the as-of date are never
+   candidates. A calendar window the question names ("yesterday", "this week", "in
+   March") scopes the search to its days whenever it holds articles close enough to the
+   question (else, and for a vague "recently", its articles only get a larger
+   multiplier): asked about yesterday, a desk answers from yesterday's news. An
+   article's first chunk, its lede, gets a multiplier too: news puts who, what and when
+   first.
 4. One passage per article and per story: a near-duplicate (a wire copy, an updated
    version) is folded into the passage above it and listed in `also_reported_by`.
 5. Each passage is widened by its neighbouring chunks, so the answer reads whole context.
@@ -46,7 +50,8 @@ class RankingPolicy:
       1 + weight * 0.5 ** (age / half_life), age counted back from the as-of date. Between
       passages of similar relevance the newer wins; a much better older one still wins.
     - `window_boost`: the multiplier's extra for passages inside the window a relative
-      date in the question names ("this week").
+      date in the question names, when the search is not scoped to it ("recently", or a
+      window that holds no articles).
     - `dense_floor`: dense hits below this share of the best hit's cosine are no candidates.
       Fusion counts ranks only, so in a small index an unrelated article at the bottom of
       the list scores nearly what the best one does, and a recency bonus would lift it over.
@@ -58,6 +63,11 @@ class RankingPolicy:
       question is often asked of them. At 0.4 it lifted answer in context on corpus-small
       (as of each date) from 0.882 to 0.902 and the full corpus's MRR from 0.705 to 0.715,
       recall@5 unchanged there; it was flat between 0.4 and 0.8.
+    - `window_gate`: a search scoped to the question's window keeps to it only if its
+      best passage is this close (cosine) to the question: the extractive answerer's
+      evidence gate, below which the window's articles do not answer it (a quiz's "which
+      holiday was celebrated this week?" answered by last year's article on the holiday);
+      the search then falls back to preferring the window.
     - `duplicate_overlap`: the share of a passage's word 5-grams found in a passage
       already chosen above which it is the same story (a wire copy, an updated version).
     """
@@ -70,6 +80,7 @@ class RankingPolicy:
     half_life_days: float = 14.0
     window_boost: float = 0.3
     lede_weight: float = 0.4
+    window_gate: float = 0.45
     duplicate_overlap: float = 0.5
     context_before: int = 3
     context_after: int = 3
@@ -82,6 +93,8 @@ class SearchResult:
     passages: list[Passage]
     query_vector: np.ndarray
     window: Window | None = None
+    # Whether the search was scoped to the window (it held articles).
+    scoped: bool = False
 
 
 class Retriever:
@@ -98,6 +111,25 @@ class Retriever:
         filters = filters or Filters()
         anchor = filters.as_of or self.index.newest_published()
         window = resolve(question, anchor)
+        narrowed = self._within(filters, window)
+        query = None
+        if narrowed is not None:
+            found = self._search(question, k, narrowed, anchor, window, None)
+            if found.passages and max(p.score for p in found.passages) >= self.policy.window_gate:
+                return dataclasses.replace(found, scoped=True)
+            query = found.query_vector
+        return self._search(question, k, filters, anchor, window, query)
+
+    def _search(
+        self,
+        question: str,
+        k: int,
+        filters: Filters,
+        anchor: date | None,
+        window: Window | None,
+        query: np.ndarray | None,
+    ) -> SearchResult:
+        """One hybrid search within `filters` (`query`: the question's vector, if known)."""
         scope = _scope(filters)
         n = max(self.policy.candidates, 4 * k)
         # One after the other: each keyword search takes a fraction of a millisecond, less
@@ -105,7 +137,8 @@ class Retriever:
         words, names = keyword_queries(question)
         keyword = self.index.keyword_search(words, n, scope)
         by_name = self.index.keyword_search(names, n, scope)
-        query = self.embedder.embed_query(question)
+        if query is None:
+            query = self.embedder.embed_query(question)
         # The spare nearest chunks are no candidates, but their cosines are known: fewer
         # passages found by keyword alone then need their vectors read (_similarities).
         near = self.index.dense_search(query, n, scope=scope, spare=n)
@@ -123,6 +156,56 @@ class Retriever:
         similarity = self._similarities(query, dict(near), [c.id for c, _ in picked])
         passages = [_passage(self._widen(c), similarity[c.id], also) for c, also in picked]
         return SearchResult(passages, query, window)
+
+    def _within(self, filters: Filters, window: Window | None) -> Filters | None:
+        """The filters narrowed to the question's calendar window, if it holds articles
+        they allow; else None."""
+        if window is None or not window.strict:
+            return None
+        since = max(d for d in (filters.since, window.since) if d)
+        until = min(d for d in (filters.until, filters.as_of, window.until) if d)
+        narrowed = dataclasses.replace(filters, since=since, until=until)
+        if since > until or self.index.count_articles(_scope(narrowed)) == 0:
+            return None
+        return narrowed
+
+    def window(self, question: str, filters: Filters | None = None) -> Window | None:
+        """The window the question names, anchored on the as-of date or the newest article."""
+        as_of = filters.as_of if filters else None
+        return resolve(question, as_of or self.index.newest_published())
+
+    def window_ledes(
+        self, window: Window, filters: Filters | None = None
+    ) -> tuple[list[Passage], np.ndarray]:
+        """The first passage of every article in the window that the filters allow, newest
+        first, and their unit vectors (a row each): what a digest is made of."""
+        narrowed = self._within(filters or Filters(), window)
+        if narrowed is None:
+            return [], np.empty((0, 0), dtype=np.float32)
+        chunks = self.index.ledes(_scope(narrowed))
+        stored = self.index.vectors([c.id for c in chunks])
+        missing = [c for c in chunks if c.id not in stored]
+        if missing:  # written by another process to an embedded store: embed them here
+            stored.update(
+                zip(
+                    [c.id for c in missing],
+                    self.embedder.embed([c.text for c in missing]),
+                    strict=True,
+                )
+            )
+        matrix = np.stack([np.asarray(stored[c.id], dtype=np.float32) for c in chunks])
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return [_passage(c, 1.0, []) for c in chunks], matrix
+
+    def closest_dated(
+        self, window: Window, filters: Filters | None = None, n: int = 3
+    ) -> list[Passage]:
+        """The first passages of the `n` dated articles published closest to the window
+        (none after the as-of date), for a window that holds none."""
+        filters = filters or Filters()
+        middle = window.since + (window.until - window.since) / 2
+        chunks = self.index.closest_ledes(middle, n, _scope(filters))
+        return [_passage(c, 0.0, []) for c in chunks]
 
     def retrieve(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         return self.search(question, k, filters).passages

@@ -1,0 +1,48 @@
+"""Saying when an answer is from: "As of 6 September 2022: …" for a current state, and
+"From 31 August 2022, before this week (…): …" for an answer older than the window the
+question names.
+
+A question about a current state ("who is the new …", "is it still …") is answered from
+the newest article that answers it (the answerer's choice); the reader must still know how
+old that state is, since the index is an archive. The date is the one of the article that
+backs the answer's first sentence.
+
+Not here: reading the window or the current-state cue from the question (text/dates.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..schema import Answer, Citation
+from ..text.dates import Window, day_text
+
+
+def dated(answer: Answer, window: Window | None, current: bool) -> Answer:
+    """The answer with its date said where the question needs it (else unchanged)."""
+    lead = _lead(answer)
+    if lead is None or lead.published is None:
+        return answer
+    day = lead.published
+    before = window is not None and day < window.since
+    if current:
+        said = f"As of {day_text(day)}"
+    elif before:
+        said = f"From {day_text(day)}"
+    else:
+        return answer
+    if before and window is not None:
+        said += f", before {window.describe().removeprefix('in ')}"
+    return dataclasses.replace(answer, text=f"{said}: {answer.text}")
+
+
+def _lead(answer: Answer) -> Citation | None:
+    """The citation behind the answer's first sentence (or its first), if it answered."""
+    if not answer.answered or not answer.citations:
+        return None
+    by_number = {c.n: c for c in answer.citations}
+    for sentence in answer.sentences:
+        for n in sentence.citations:
+            if n in by_number:
+                return by_number[n]
+    return answer.citations[0]
