@@ -5,6 +5,7 @@ Owns how articles, chunks and vectors are kept and found again:
                       which a write touches the stores
     backend.py        the storage seam: catalog, keyword search, writer coordination
     embedded.py       its default: SQLite and Tantivy in the index folder
+    postgres.py       the other: PostgreSQL (psycopg 3), for many machines and writers
     connection.py     the connection the catalog's SQL runs on, in either database
     catalog.py        the catalog (the source of truth): schema and reads
     catalog_write.py  changes to the catalog, one transaction per write

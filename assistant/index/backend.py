@@ -5,8 +5,10 @@ share them.
 the catalog (articles, chunks, sentence vectors: the source of truth, read and written by
 catalog.py and catalog_write.py through `db`), ranks chunks by their words, and keeps
 concurrent writers from harming each other or a crash from leaving orphan vectors for
-good. Implemented by:
+good. Two implementations:
     embedded.py   SQLite and Tantivy in the index folder; one writer at a time (an flock)
+    postgres.py   one PostgreSQL database; writers side by side, kept apart by
+                  transactions and advisory locks
 
 Not here: the vectors (vector_store.py) or the order in which a write touches the stores
 (store.py).

@@ -3,14 +3,14 @@ search beside them.
 
 `Index` is the one object the rest of the package talks to; it composes a backend (the
 storage seam, backend.py: the catalog, the keyword search and the writer lock, in SQLite
-and Tantivy by default) with the chunk vectors, and owns the order in which a write
+and Tantivy or in PostgreSQL) with the chunk vectors, and owns the order in which a write
 touches them. The catalog is the source of truth for what is indexed, changed in one
 transaction per write. A changed article's new vectors and keyword documents are written
 before the catalog switches to them and its old ones are deleted after, so a crash at any
 point leaves at worst vectors and documents the catalog does not list; searches ignore
 those, and `Index.recover()` (run by every ingest) sweeps them when a write was left
 unfinished. `Index.writer_lock()` is held by every ingest: the embedded backend keeps
-writers one at a time. On a Chroma server each
+writers one at a time, PostgreSQL lets them run side by side. On a Chroma server each
 catalog has its own collection.
 
 Not here: deciding what to ingest (the ingest package) or how to rank (retrieval).
@@ -43,6 +43,7 @@ from .catalog import (
 from .connection import Connection
 from .embedded import EmbeddedBackend
 from .keywords import KeywordDoc, KeywordIndex
+from .postgres import PostgresBackend
 from .recovery import crash_point
 from .scope import OVERFETCH, Scope
 from .vector_store import COLLECTION
@@ -50,19 +51,24 @@ from .vector_store import COLLECTION
 
 class Index:
     """Chroma vectors (in `index_dir`, or on a Chroma server) beside a backend that holds
-    the catalog and the keyword search (embedded in `index_dir` unless one is given)."""
+    the catalog and the keyword search: in `index_dir`, or in the PostgreSQL database at
+    `catalog_url`."""
 
     def __init__(
         self,
         index_dir: Path,
         chroma_url: str | None = None,
         embedding_model: str | None = None,
-        backend: Backend | None = None,
+        catalog_url: str | None = None,
     ) -> None:
         self.dir = Path(index_dir)
         self.chroma_url = chroma_url
         self.embedding_model = embedding_model
-        self.store: Backend = backend or EmbeddedBackend(self.dir, embedding_model)
+        self.store: Backend = (
+            PostgresBackend(catalog_url, embedding_model)
+            if catalog_url
+            else EmbeddedBackend(self.dir, embedding_model)
+        )
         self._collection: Any = None
         self._open_lock = threading.Lock()
 
