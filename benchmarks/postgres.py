@@ -126,10 +126,12 @@ def main() -> None:
                 runs[name].append((time.perf_counter() - start) * 1000)
             same += texts[0] == texts[1]
         with psycopg.connect(url) as conn:
-            database = conn.execute(
-                "SELECT sum(pg_total_relation_size(t)) FROM unnest(%s::regclass[]) t",
-                ([*TABLES, "pending_vectors"],),
-            ).fetchone()[0]
+            database = int(
+                conn.execute(
+                    "SELECT sum(pg_total_relation_size(t)) FROM unnest(%s::regclass[]) t",
+                    ([*TABLES, "pending_vectors"],),
+                ).fetchone()[0]
+            )
         stats = embedded.stats()
 
     per_1000 = 1000 / stats.articles / 2**20
