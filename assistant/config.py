@@ -74,6 +74,9 @@ class Settings:
     # prompt is fitted to it.
     llm_context: int = DEFAULT_LLM_CONTEXT
     chroma_url: str | None = None
+    # A PostgreSQL database for the catalog and keyword search (postgresql://...), shared
+    # by every answerer and ingest worker; None keeps them in the index folder.
+    catalog_url: str | None = None
     max_file_mb: float = 50.0
     batch_size: int = DEFAULT_BATCH_SIZE
     # Chunks embedded and written to the index in one step: it bounds ingest's memory
@@ -98,6 +101,11 @@ class Settings:
             )
         if self.unsupported not in ("drop", "mark"):
             raise SettingsError(f"unsupported must be 'drop' or 'mark', got {self.unsupported!r}")
+        if self.catalog_url and not self.catalog_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(
+                f"catalog_url must be a PostgreSQL URL (postgresql://user@host/database), "
+                f"got {self.catalog_url!r}"
+            )
         if self.max_file_mb <= 0:
             raise SettingsError(f"max_file_mb must be positive, got {self.max_file_mb}")
 

@@ -106,7 +106,10 @@ class Assistant:
     @property
     def index(self) -> Index:
         s = self.settings
-        return self._part("index", lambda: Index(s.index_dir, s.chroma_url, s.embedding_model))
+        return self._part(
+            "index",
+            lambda: Index(s.index_dir, s.chroma_url, s.embedding_model, s.catalog_url),
+        )
 
     @property
     def linguist(self) -> Linguist:

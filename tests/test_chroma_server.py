@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.cli import main
-from tests.conftest import write
+from tests.conftest import free_port, write
 
 # Collected again here, with `make_assistant` below pointing them at the server.
 from tests.test_ingest import (  # noqa: F401
@@ -29,45 +22,6 @@ from tests.test_ingest_robust import (  # noqa: F401
     test_canonical_url_is_the_identity,
     test_questions_are_answered_while_an_article_is_replaced,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _heartbeat(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server, started from the `chroma` next to this Python, telemetry off."""
-    exe = Path(sys.executable).with_name("chroma")
-    if not exe.exists():
-        pytest.fail(f"{exe} is missing: the chromadb package installs it (scripts/setup)")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("w")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    cmd = [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not _heartbeat(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"chroma run did not start: {(data / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
 
 
 @pytest.fixture
@@ -117,7 +71,7 @@ def test_cli_ingest_and_ask_on_the_server(chroma_server: str, tmp_path: Path, ca
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path: Path, capsys):
     write(tmp_path / "n" / "a.md", "---\ntitle: Pier\n---\nThe pier reopened in May.\n")
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     assert (
         main(["ingest", str(tmp_path / "n"), "--index", str(tmp_path / "i"), "--chroma-url", url])
         == 1

@@ -138,7 +138,8 @@ def _command(sub: Any, name: str, func: Command, help_text: str) -> argparse.Arg
 
 
 def _add_store(cmd: argparse.ArgumentParser) -> None:
-    """Where the index lives: its folder, and the Chroma server holding its vectors."""
+    """Where the index lives: its folder, the Chroma server holding its vectors, and the
+    PostgreSQL database holding its catalog."""
     cmd.add_argument(
         "--index",
         metavar="DIR",
@@ -152,6 +153,14 @@ def _add_store(cmd: argparse.ArgumentParser) -> None:
         default=None,
         help="keep the vectors on a Chroma server, e.g. http://127.0.0.1:8000 "
         "(default: $ASSISTANT_CHROMA_URL, else inside the index folder)",
+    )
+    cmd.add_argument(
+        "--catalog-url",
+        metavar="URL",
+        default=None,
+        help="keep the catalog and keyword search in PostgreSQL, e.g. "
+        "postgresql://news@db.example/news (default: $ASSISTANT_CATALOG_URL, else inside "
+        "the index folder)",
     )
 
 
@@ -171,6 +180,7 @@ def make_assistant(args: argparse.Namespace) -> Assistant:
         Settings.from_env(
             index_dir=args.index,
             chroma_url=args.chroma_url,
+            catalog_url=args.catalog_url,
             llm=getattr(args, "llm", None),
             llm_model=getattr(args, "model", None),
         )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexError_
+from .connection import Connection
 from .keywords import KeywordDoc
 from .scope import Scope, sql_scope
 
@@ -114,7 +115,7 @@ def connect(folder: Path, embedding_model: str | None) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(_SCHEMA)
     _migrate(conn)
-    _check_model(conn, folder, embedding_model)
+    check_model(conn, f"the index at {folder}", embedding_model)
     return conn
 
 
@@ -130,17 +131,21 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("DROP TABLE IF EXISTS chunks_fts")
 
 
-def _check_model(conn: sqlite3.Connection, folder: Path, model: str | None) -> None:
-    """Vectors from two different models cannot be compared: refuse to mix them."""
+def check_model(conn: Connection, where: str, model: str | None) -> None:
+    """Vectors from two different models cannot be compared: refuse to mix them. `where`
+    names the index in the refusal."""
     if model is None:
         return
     row = conn.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
     if row is None:
         with conn:
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('embedding_model', ?)", (model,))
+            conn.execute(
+                "INSERT INTO meta VALUES ('embedding_model', ?) ON CONFLICT (key) DO NOTHING",
+                (model,),
+            )
     elif row[0] != model:
         raise IndexError_(
-            f"the index at {folder} was built with the embedding model {row[0]!r}, "
+            f"{where} was built with the embedding model {row[0]!r}, "
             f"not {model!r}: use another --index, or the same model"
         )
 
@@ -153,7 +158,7 @@ EMBEDDED = "embedded"
 SOME_SERVER = "a Chroma server"
 
 
-def vectors_location(db: sqlite3.Connection) -> str | None:
+def vectors_location(db: Connection) -> str | None:
     """Where this catalog's chunk vectors are: EMBEDDED, a Chroma server's URL, SOME_SERVER
     (an older catalog, which kept no URL), or None before any vector was written."""
     meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('vectors', 'collection')"))
@@ -164,33 +169,37 @@ def vectors_location(db: sqlite3.Connection) -> str | None:
     return EMBEDDED if chunk_count(db) else None
 
 
-def record_vectors_location(db: sqlite3.Connection, where: str) -> None:
+def record_vectors_location(db: Connection, where: str) -> None:
     """Remember where the vectors are (EMBEDDED or a server URL), if it changed."""
     if vectors_location(db) != where:
         with db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('vectors', ?)", (where,))
+            db.execute(
+                "INSERT INTO meta VALUES ('vectors', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (where,),
+            )
 
 
 # -- articles and files ----------------------------------------------------------------
 
 
-def versions(db: sqlite3.Connection) -> dict[str, str]:
+def versions(db: Connection) -> dict[str, str]:
     """article id -> indexed version, for every article in the catalog."""
     return dict(db.execute("SELECT id, version FROM articles"))
 
 
-def url_keys(db: sqlite3.Connection) -> dict[str, str]:
+def url_keys(db: Connection) -> dict[str, str]:
     """canonical URL -> article id, for every article that has a URL."""
     return dict(db.execute("SELECT url_key, id FROM articles WHERE url_key IS NOT NULL"))
 
 
-def file_digests(db: sqlite3.Connection) -> dict[str, tuple[str, list[str]]]:
+def file_digests(db: Connection) -> dict[str, tuple[str, list[str]]]:
     """path -> (content digest, article ids) of every file last read without error."""
     rows = db.execute("SELECT path, digest, ids FROM files")
     return {path: (digest, json.loads(ids)) for path, digest, ids in rows}
 
 
-def articles_by_path(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, list[str]]:
+def articles_by_path(db: Connection, paths: Iterable[str]) -> dict[str, list[str]]:
     """For `--sync`: the article ids that came from each of these files."""
     out: dict[str, list[str]] = {}
     for path in paths:
@@ -199,7 +208,7 @@ def articles_by_path(db: sqlite3.Connection, paths: Iterable[str]) -> dict[str, 
     return out
 
 
-def paths_under(db: sqlite3.Connection, root: str) -> dict[str, list[str]]:
+def paths_under(db: Connection, root: str) -> dict[str, list[str]]:
     """path -> article ids, for every indexed file below the folder `root`."""
     prefix = root.rstrip("/") + "/"
     rows = db.execute(
@@ -211,12 +220,12 @@ def paths_under(db: sqlite3.Connection, root: str) -> dict[str, list[str]]:
     return out
 
 
-def newest_published(db: sqlite3.Connection) -> date | None:
+def newest_published(db: Connection) -> date | None:
     """The publication date of the newest article: 'now', as far as the index knows."""
     return _date(db.execute("SELECT max(published) FROM articles").fetchone()[0])
 
 
-def newest_titles(db: sqlite3.Connection, n: int) -> list[str]:
+def newest_titles(db: Connection, n: int) -> list[str]:
     """The titles of the `n` newest articles, each once; undated articles come last."""
     rows = db.execute(
         """SELECT title FROM articles WHERE trim(title) <> '' GROUP BY title
@@ -226,14 +235,14 @@ def newest_titles(db: sqlite3.Connection, n: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def stats(db: sqlite3.Connection) -> IndexStats:
+def stats(db: Connection) -> IndexStats:
     articles, oldest, newest = db.execute(
         "SELECT count(*), min(published), max(published) FROM articles"
     ).fetchone()
     return IndexStats(articles, chunk_count(db), sources(db), _date(oldest), _date(newest))
 
 
-def sources(db: sqlite3.Connection) -> tuple[str, ...]:
+def sources(db: Connection) -> tuple[str, ...]:
     """The outlets of the indexed articles, sorted."""
     rows = db.execute(
         "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY source"
@@ -249,17 +258,17 @@ _CHUNK_ROWS = """SELECT c.id, c.article_id, c.idx, c.start, c."end", c.text,
            FROM chunks c JOIN articles a ON a.id = c.article_id"""
 
 
-def chunk_count(db: sqlite3.Connection) -> int:
+def chunk_count(db: Connection) -> int:
     return int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
 
-def get_chunks(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
+def get_chunks(db: Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
     """The catalog's chunks for `ids`; ids the catalog does not hold are left out."""
     rows = rows_for_ids(db, _CHUNK_ROWS + " WHERE c.id IN ({marks})", ids)
     return {row[0]: _stored_chunk(row) for row in rows}
 
 
-def successors(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
+def successors(db: Connection, ids: Sequence[str]) -> dict[str, StoredChunk]:
     """For chunk ids the catalog no longer lists, the chunk now at the same position.
 
     A vector search can read an article's old vectors just before the catalog switches
@@ -283,7 +292,7 @@ def successors(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, StoredCh
     return out
 
 
-def neighbours(db: sqlite3.Connection, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
+def neighbours(db: Connection, chunk: StoredChunk, reach: int) -> list[StoredChunk]:
     """The chunks of `chunk`'s article within `reach` positions of it, in text order."""
     rows = db.execute(
         f"""{_CHUNK_ROWS}
@@ -293,7 +302,7 @@ def neighbours(db: sqlite3.Connection, chunk: StoredChunk, reach: int) -> list[S
     return [_stored_chunk(row) for row in rows]
 
 
-def keyword_docs(db: sqlite3.Connection, ids: Iterable[str] | None = None) -> Iterator[KeywordDoc]:
+def keyword_docs(db: Connection, ids: Iterable[str] | None = None) -> Iterator[KeywordDoc]:
     """What the keyword index holds of these chunks (default: every chunk)."""
     sql = """SELECT c.id, a.title, c.text, a.published, a.source
              FROM chunks c JOIN articles a ON a.id = c.article_id"""
@@ -306,7 +315,7 @@ def keyword_docs(db: sqlite3.Connection, ids: Iterable[str] | None = None) -> It
         yield KeywordDoc(chunk_id, title, text, _date(published), source)
 
 
-def ledes(db: sqlite3.Connection, scope: Scope | None = None) -> list[StoredChunk]:
+def ledes(db: Connection, scope: Scope | None = None) -> list[StoredChunk]:
     """The first chunk of every article the scope allows, newest first."""
     condition, params = sql_scope(scope)
     rows = db.execute(
@@ -315,7 +324,7 @@ def ledes(db: sqlite3.Connection, scope: Scope | None = None) -> list[StoredChun
     return [_stored_chunk(row) for row in rows]
 
 
-def count_articles(db: sqlite3.Connection, scope: Scope | None = None) -> int:
+def count_articles(db: Connection, scope: Scope | None = None) -> int:
     """How many articles the scope allows."""
     condition, params = sql_scope(scope)
     sql = f"SELECT count(*) FROM articles a WHERE 1 = 1{condition}"
@@ -323,20 +332,33 @@ def count_articles(db: sqlite3.Connection, scope: Scope | None = None) -> int:
 
 
 def closest_ledes(
-    db: sqlite3.Connection, day: date, n: int, scope: Scope | None = None
+    db: Connection, day: date, n: int, scope: Scope | None = None
 ) -> list[StoredChunk]:
     """The first chunks of the `n` dated articles published closest to `day`, closest
     first, among those the scope allows."""
+    # The n newest up to the day and the n oldest after it, then the closest n of those:
+    # plain comparisons of ISO dates, which both catalogs order the same and index.
     condition, params = sql_scope(scope)
-    rows = db.execute(
-        f"""{_CHUNK_ROWS} WHERE c.idx = 0 AND a.published IS NOT NULL{condition}
-            ORDER BY abs(julianday(a.published) - julianday(?)), a.published DESC LIMIT ?""",
-        (*params, day.isoformat(), n),
+    found = []
+    for compare, order in (("<=", "DESC"), (">", "ASC")):
+        rows = db.execute(
+            f"""{_CHUNK_ROWS} WHERE c.idx = 0 AND a.published {compare} ?{condition}
+                ORDER BY a.published {order}, a.id LIMIT ?""",
+            (day.isoformat(), *params, n),
+        )
+        found += [_stored_chunk(row) for row in rows]
+    found.sort(
+        key=lambda c: (abs(((c.published or day) - day).days), -(c.published or day).toordinal())
     )
-    return [_stored_chunk(row) for row in rows]
+    return found[:n]
 
 
-def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[str]:
+def listed(db: Connection, ids: Sequence[str]) -> set[str]:
+    """Those of these chunk ids that the catalog lists."""
+    return {row[0] for row in rows_for_ids(db, "SELECT id FROM chunks WHERE id IN ({marks})", ids)}
+
+
+def in_scope(db: Connection, ids: Sequence[str], scope: Scope) -> set[str]:
     """Those of these chunk ids whose article the scope allows."""
     condition, params = sql_scope(scope)
     sql = """SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id
@@ -348,7 +370,7 @@ def in_scope(db: sqlite3.Connection, ids: Sequence[str], scope: Scope) -> set[st
 
 
 def sentence_vectors(
-    db: sqlite3.Connection, article_id: str, start: int, end: int
+    db: Connection, article_id: str, start: int, end: int
 ) -> dict[Span, np.ndarray]:
     """(start, end) -> unit vector of the stored sentences inside `article[start:end]`.
 
@@ -362,9 +384,7 @@ def sentence_vectors(
     return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
 
 
-def sentence_matrix(
-    db: sqlite3.Connection, ids: Sequence[str]
-) -> tuple[list[str], list[int], np.ndarray]:
+def sentence_matrix(db: Connection, ids: Sequence[str]) -> tuple[list[str], list[int], np.ndarray]:
     """The sentence vectors of these chunks as one matrix (float16, a row per sentence),
     a chunk's rows together: (the chunks that have any, each one's first row, matrix).
 
@@ -372,7 +392,8 @@ def sentence_matrix(
     product, and a candidate list's ~450 rows are read and joined once.
     """
     sql = """SELECT c.id, sv.vector FROM sentence_vectors sv
-             JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks}) ORDER BY sv.chunk"""
+             JOIN chunks c ON c.rowid = sv.chunk WHERE c.id IN ({marks})
+             ORDER BY sv.chunk, sv.start"""
     rows = list(rows_for_ids(db, sql, ids))
     if not rows:
         return [], [], np.empty((0, 0), dtype=np.float16)
@@ -409,7 +430,7 @@ def _date(value: str | None) -> date | None:
 
 
 def rows_for_ids(
-    db: sqlite3.Connection, sql: str, ids: Sequence[str], params: Sequence[Any] = ()
+    db: Connection, sql: str, ids: Sequence[str], params: Sequence[Any] = ()
 ) -> Iterator[Any]:
     """The rows of `sql`, whose `{marks}` becomes one `?` per id, 500 ids a statement;
     `params` bind the marks after it."""

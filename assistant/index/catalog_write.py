@@ -13,21 +13,50 @@ keywords.py), or the order of writes between the stores that keeps a crash harml
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from ..schema import Article, Chunk
 from ..sources import canonical_url
 from .catalog import FileRecord, SentenceVectors, batches
+from .connection import Connection
+
+
+class Guard(Protocol):
+    """What a catalog's database adds to a write's transaction so that writers in other
+    processes may run beside it (PostgreSQL); the embedded catalog has one writer at a
+    time and adds nothing."""
+
+    def lock(self, db: Connection, keys: Sequence[str]) -> None:
+        """Before the transaction reads what it changes: hold these article keys (ids and
+        canonical URLs, sorted, so two writers never wait for each other in a circle)."""
+
+    def dropping(self, db: Connection, chunk_ids: Sequence[str]) -> None:
+        """Within the transaction: these chunks leave the catalog, so their vectors are
+        orphans until the caller deletes them."""
+
+
+class Unguarded:
+    """The guard of a catalog with one writer at a time: nothing to add."""
+
+    def lock(self, db: Connection, keys: Sequence[str]) -> None:
+        pass
+
+    def dropping(self, db: Connection, chunk_ids: Sequence[str]) -> None:
+        pass
+
+
+UNGUARDED = Unguarded()
 
 
 def swap(
-    db: sqlite3.Connection,
+    db: Connection,
     items: Sequence[tuple[Article, list[Chunk]]],
     files: Sequence[FileRecord],
     sentences: Sequence[SentenceVectors] = (),
+    guard: Guard = UNGUARDED,
 ) -> list[str]:
     """Point the catalog at the new chunks in one transaction; return the replaced ids.
 
@@ -36,7 +65,9 @@ def swap(
     """
     stale: list[str] = []
     per_chunk = iter(sentences)
+    new_ids = {c.id for _, cs in items for c in cs}
     with db:
+        guard.lock(db, _keys(items))
         for article, chunks in items:
             key = canonical_url(article.url)
             for old_id in [article.id, *_same_story(db, key, article.id)]:
@@ -45,14 +76,27 @@ def swap(
             for c in chunks:
                 _insert_chunk(db, article, c, next(per_chunk, ()))
         db.executemany(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?)",
-            [(f.path, f.digest, json.dumps(list(f.ids))) for f in files],
+            "INSERT INTO files VALUES (?,?,?) "
+            "ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, ids = excluded.ids",
+            [(f.path, f.digest, json.dumps(list(f.ids))) for f in sorted(files, key=_path)],
         )
-    new_ids = {c.id for _, cs in items for c in cs}
-    return [i for i in stale if i not in new_ids]
+        stale = [i for i in stale if i not in new_ids]
+        guard.dropping(db, stale)
+    return stale
 
 
-def _same_story(db: sqlite3.Connection, url_key: str | None, article_id: str) -> Iterator[str]:
+def _keys(items: Sequence[tuple[Article, list[Chunk]]]) -> list[str]:
+    """The keys a write of these articles holds: their ids and canonical URLs."""
+    keys = {article.id for article, _ in items}
+    keys.update(key for article, _ in items if (key := canonical_url(article.url)))
+    return sorted(keys)
+
+
+def _path(record: FileRecord) -> str:
+    return record.path
+
+
+def _same_story(db: Connection, url_key: str | None, article_id: str) -> Iterator[str]:
     """Other indexed articles with this canonical URL: the same story under another id."""
     rows = db.execute(
         "SELECT id FROM articles WHERE url_key = ? AND id != ?", (url_key, article_id)
@@ -60,9 +104,7 @@ def _same_story(db: sqlite3.Connection, url_key: str | None, article_id: str) ->
     return (r[0] for r in rows)
 
 
-def _insert_article(
-    db: sqlite3.Connection, article: Article, n_chunks: int, url_key: str | None
-) -> None:
+def _insert_article(db: Connection, article: Article, n_chunks: int, url_key: str | None) -> None:
     db.execute(
         "INSERT INTO articles (id, version, title, url, published, source, "
         "authors, path, n_chunks, url_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -82,37 +124,40 @@ def _insert_article(
 
 
 def _insert_chunk(
-    db: sqlite3.Connection, article: Article, chunk: Chunk, sentences: SentenceVectors
+    db: Connection, article: Article, chunk: Chunk, sentences: SentenceVectors
 ) -> None:
     """The chunk and its sentence vectors, stored as float16."""
-    cur = db.execute(
-        'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
+    (rowid,) = db.execute(
+        'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?) '
+        "RETURNING rowid",
         (chunk.id, article.id, chunk.index, chunk.start, chunk.end, chunk.text),
-    )
+    ).fetchone()
     db.executemany(
         'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) VALUES (?,?,?,?,?)',
-        [
-            (cur.lastrowid, article.id, a, b, v.astype(np.float16).tobytes())
-            for (a, b), v in sentences
-        ],
+        [(rowid, article.id, a, b, v.astype(np.float16).tobytes()) for (a, b), v in sentences],
     )
 
 
-def remove_articles(db: sqlite3.Connection, article_ids: Iterable[str]) -> list[str]:
+def remove_articles(
+    db: Connection, article_ids: Iterable[str], guard: Guard = UNGUARDED
+) -> list[str]:
     """Remove these articles and their chunks in one transaction; return the chunk ids."""
     stale: list[str] = []
+    ids = sorted(set(article_ids))
     with db:
-        for article_id in article_ids:
+        guard.lock(db, ids)
+        for article_id in ids:
             stale += remove_article(db, article_id)
         # A file with no articles left is forgotten, so that it is read again if it
         # comes back.
         db.execute(
             "DELETE FROM files WHERE path NOT IN (SELECT path FROM articles WHERE path IS NOT NULL)"
         )
+        guard.dropping(db, stale)
     return stale
 
 
-def remove_article(db: sqlite3.Connection, article_id: str) -> list[str]:
+def remove_article(db: Connection, article_id: str) -> list[str]:
     """Remove one article, its chunks and their sentence vectors (no commit)."""
     rows = db.execute("SELECT rowid, id FROM chunks WHERE article_id = ?", (article_id,))
     rowids, ids = [], []

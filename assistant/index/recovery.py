@@ -16,7 +16,6 @@ import fcntl
 import os
 import signal
 import socket
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,20 +23,21 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import IndexError_
+from .connection import Connection
 
 
-def set_pending(db: sqlite3.Connection) -> None:
+def set_pending(db: Connection) -> None:
     """Note, before touching Chroma, that a crash from here on may leave orphan vectors."""
     with db:
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('pending_writes', '1')")
+        db.execute("INSERT INTO meta VALUES ('pending_writes', '1') ON CONFLICT (key) DO NOTHING")
 
 
-def clear_pending(db: sqlite3.Connection) -> None:
+def clear_pending(db: Connection) -> None:
     with db:
         db.execute("DELETE FROM meta WHERE key = 'pending_writes'")
 
 
-def is_pending(db: sqlite3.Connection) -> bool:
+def is_pending(db: Connection) -> bool:
     """Whether a write was left unfinished (one cheap read, unlike a sweep)."""
     return db.execute("SELECT 1 FROM meta WHERE key = 'pending_writes'").fetchone() is not None
 

@@ -1,26 +1,27 @@
-"""The index: a SQLite catalog of articles and chunks, their vectors in Chroma, and a
-Tantivy keyword index beside them.
+"""The index: a catalog of articles and chunks, their vectors in Chroma, and keyword
+search beside them.
 
-`Index` is the one object the rest of the package talks to; it owns the three stores and
-the order in which a write touches them. The catalog is the source of truth for what is
-indexed, changed in one SQLite transaction per write; Chroma holds the chunk vectors and
-Tantivy their words. A changed article's new vectors and keyword documents are written
+`Index` is the one object the rest of the package talks to; it composes a backend (the
+storage seam, backend.py: the catalog, the keyword search and the writer lock, in SQLite
+and Tantivy or in PostgreSQL) with the chunk vectors, and owns the order in which a write
+touches them. The catalog is the source of truth for what is indexed, changed in one
+transaction per write. A changed article's new vectors and keyword documents are written
 before the catalog switches to them and its old ones are deleted after, so a crash at any
 point leaves at worst vectors and documents the catalog does not list; searches ignore
-those, and `Index.recover()` (run by every ingest) sweeps them when the last write was
-unfinished. `Index.writer_lock()` keeps writers one at a time. On a Chroma server each
-catalog has its own collection; the catalog and the keyword index stay in the folder.
+those, and `Index.recover()` (run by every ingest) sweeps them when a write was left
+unfinished. `Index.writer_lock()` is held by every ingest: the embedded backend keeps
+writers one at a time, PostgreSQL lets them run side by side. On a Chroma server each
+catalog has its own collection.
 
 Not here: deciding what to ingest (the ingest package) or how to rank (retrieval).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 from ..errors import IndexError_
 from ..schema import Article, Chunk
 from . import catalog, catalog_write, recovery, vector_store
+from .backend import Backend
 from .catalog import (
     CATALOG_FILE,
     FileRecord,
@@ -38,27 +40,37 @@ from .catalog import (
     Span,
     StoredChunk,
 )
-from .keywords import KEYWORD_DIR, KeywordDoc, KeywordIndex
+from .connection import Connection
+from .embedded import EmbeddedBackend
+from .keywords import KeywordDoc, KeywordIndex
+from .postgres import PostgresBackend
 from .recovery import crash_point
 from .scope import OVERFETCH, Scope
 from .vector_store import COLLECTION
 
 
 class Index:
-    """Chroma vectors plus the SQLite catalog, in `index_dir` (or on a Chroma server)."""
+    """Chroma vectors (in `index_dir`, or on a Chroma server) beside a backend that holds
+    the catalog and the keyword search: in `index_dir`, or in the PostgreSQL database at
+    `catalog_url`."""
 
     def __init__(
-        self, index_dir: Path, chroma_url: str | None = None, embedding_model: str | None = None
+        self,
+        index_dir: Path,
+        chroma_url: str | None = None,
+        embedding_model: str | None = None,
+        catalog_url: str | None = None,
     ) -> None:
         self.dir = Path(index_dir)
         self.chroma_url = chroma_url
         self.embedding_model = embedding_model
-        self._local = threading.local()
+        self.store: Backend = (
+            PostgresBackend(catalog_url, embedding_model)
+            if catalog_url
+            else EmbeddedBackend(self.dir, embedding_model)
+        )
         self._collection: Any = None
         self._open_lock = threading.Lock()
-        self._keyword: KeywordIndex | None = None
-        self._keyword_lock = threading.Lock()
-        self._pending = False
 
     # -- opening -----------------------------------------------------------------------
 
@@ -69,16 +81,12 @@ class Index:
     def exists(self) -> bool:
         """Whether an ingest made this index. Reading counts and stats of an index that does
         not exist creates nothing; any other use creates an empty one (ingest's job)."""
-        return self.catalog_path.exists()
+        return self.store.exists()
 
     @property
-    def db(self) -> sqlite3.Connection:
-        """One SQLite connection per thread (Gradio answers from worker threads)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = catalog.connect(self.dir, self.embedding_model)
-            self._local.conn = conn
-        return conn
+    def db(self) -> Connection:
+        """This thread's connection to the catalog."""
+        return self.store.db
 
     @property
     def collection(self) -> Any:
@@ -111,18 +119,14 @@ class Index:
             if moved is not None:
                 catalog.record_vectors_location(self.db, self.chroma_url)
                 return moved
-        raise IndexError_(misplaced(self.dir, recorded, self.chroma_url))
+        raise IndexError_(misplaced(self.store.location, recorded, self.chroma_url))
 
     @property
     def keyword(self) -> KeywordIndex:
-        """The keyword index; an index made before it existed gets one from its catalog."""
-        with self._keyword_lock:
-            if self._keyword is None:
-                keyword = KeywordIndex(self.dir / KEYWORD_DIR)
-                if not keyword.exists():
-                    keyword.build(catalog.keyword_docs(self.db))
-                self._keyword = keyword
-            return self._keyword
+        """The embedded backend's Tantivy index (tests and benchmarks look inside it)."""
+        if not isinstance(self.store, EmbeddedBackend):
+            raise IndexError_(f"{self.store.location} ranks keywords in its own database")
+        return self.store.keyword
 
     @property
     def collection_name(self) -> str:
@@ -134,7 +138,7 @@ class Index:
             return COLLECTION
         with self.db:
             self.db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('collection', ?)",
+                "INSERT INTO meta VALUES ('collection', ?) ON CONFLICT (key) DO NOTHING",
                 (f"{COLLECTION}_{uuid.uuid4().hex[:12]}",),
             )
         return str(self.db.execute("SELECT value FROM meta WHERE key='collection'").fetchone()[0])
@@ -205,7 +209,7 @@ class Index:
         """(chunk id, BM25 score) of the `n` best chunks for any of `query`'s words, best
         first, within `scope`. Ids the catalog does not list may appear after a crash;
         the caller reads chunks through the catalog, which ignores them."""
-        return self.keyword.search(query, n, scope)
+        return self.store.keyword_search(query, n, scope)
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks (so a ranking never re-embeds a chunk)."""
@@ -267,16 +271,16 @@ class Index:
         if len(chunks) != len(vectors) or (sentences and len(sentences) != len(chunks)):
             raise ValueError("one vector (and one list of sentence vectors) per chunk is required")
         if chunks:
-            self._mark_pending()
+            self.store.will_write([c.id for c in chunks])
             vector_store.upsert(self.collection, items, vectors, embed_texts)
             catalog.record_vectors_location(self.db, self.vectors_location)
-            self.keyword.write(
+            self.store.keyword_write(
                 KeywordDoc(c.id, a.title, c.text, a.published, a.source)
                 for a, cs in items
                 for c in cs
             )
         crash_point("upserted")
-        stale = catalog_write.swap(self.db, items, files, sentences)
+        stale = catalog_write.swap(self.db, items, files, sentences, self.store)
         crash_point("swapped")
         self._delete_chunks(stale)
 
@@ -285,8 +289,8 @@ class Index:
         ids = list(article_ids)
         if not ids:
             return 0
-        self._mark_pending()
-        stale = catalog_write.remove_articles(self.db, ids)
+        self.store.will_write(())
+        stale = catalog_write.remove_articles(self.db, ids, self.store)
         self._delete_chunks(stale)
         return len(ids)
 
@@ -294,76 +298,62 @@ class Index:
         """Delete the vectors and keyword documents of chunks the catalog no longer lists."""
         if ids:  # a write that replaced nothing need not open Chroma
             vector_store.delete(self.collection, ids)
-            self.keyword.write((), delete=ids)
+            self.store.keyword_write((), delete=ids)
 
-    def sweep(self) -> int:
+    def sweep(self, suspects: frozenset[str] | None = None) -> int:
         """Delete vectors and keyword documents that the catalog does not list (left by an
         interrupted write), and give any listed chunk without a keyword document one.
-        Returns how many vectors and documents were removed."""
+        `suspects` limits the vectors looked at to these chunk ids (a backend that knows
+        what a dead writer was writing). Returns how many vectors and documents were
+        removed."""
+        if suspects is not None:
+            listed = catalog.listed(self.db, sorted(suspects))
+            orphans = sorted(suspects - listed)
+            if orphans:
+                vector_store.delete(self.collection, orphans)
+            return len(orphans)
         known = {r[0] for r in self.db.execute("SELECT id FROM chunks")}
         orphans = [i for i in vector_store.all_ids(self.collection) if i not in known]
         if orphans:
             vector_store.delete(self.collection, orphans)
-        held = self.keyword.ids()
-        stray = sorted(held - known)
-        missing = known - held
-        if stray or missing:
-            self.keyword.write(catalog.keyword_docs(self.db, missing), delete=stray)
-        return len(orphans) + len(stray)
+        return len(orphans) + self.store.keyword_sweep(known)
 
     # -- crash recovery and the writer lock ----------------------------------------------
 
-    def _mark_pending(self) -> None:
-        """Note, before touching Chroma, that a crash from here on may leave orphan vectors."""
-        if not self._pending:
-            recovery.set_pending(self.db)
-            self._pending = True
-
     def mark_clean(self) -> None:
-        """Every write since `_mark_pending` finished: no orphan vectors are possible."""
-        recovery.clear_pending(self.db)
-        self._pending = False
+        """Every write since the ingest began finished: no orphan vectors are possible."""
+        self.store.mark_clean()
 
     def recover(self) -> int:
         """After an interrupted ingest, delete its orphan vectors; returns how many.
 
-        Cheap when the last ingest finished (one SQLite read): a full sweep lists every
-        vector in Chroma, so it runs only when a write was left unfinished.
+        Cheap when the last ingest finished: the backend knows whether a write was left
+        unfinished, and what to sweep when one was.
         """
-        if not recovery.is_pending(self.db):
-            return 0
-        removed = self.sweep()
-        self.mark_clean()
-        return removed
+        return self.store.recover(self.sweep)
 
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Hold the index's writer lock, or fail at once naming the process that holds it."""
-        with recovery.writer_lock(self.dir):
+        with ExitStack() as held:
+            if self.store.concurrent_writers and not self.chroma_url:
+                # Writers may share the catalog, but not an embedded vector store.
+                held.enter_context(recovery.writer_lock(self.dir))
+            held.enter_context(self.store.writer_lock())
             try:
                 yield
             finally:
-                self._release_writers()
-
-    def _release_writers(self) -> None:
-        """Let go of the keyword index's writer, so that the next writer may be another
-        process."""
-        if self._keyword is not None:
-            self._keyword.release()
+                self.store.release()
 
     def close(self) -> None:
-        self._release_writers()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self.store.close()
 
 
-def misplaced(folder: Path, recorded: str, chroma_url: str | None) -> str:
+def misplaced(where: str, recorded: str, chroma_url: str | None) -> str:
     """Why an index cannot be opened where it was asked to be, and how to open it."""
     if recorded == catalog.EMBEDDED:
         return (
-            f"the vectors of the index at {folder} are inside that folder, not on the Chroma "
+            f"the vectors of {where} are inside that folder, not on the Chroma "
             f"server at {chroma_url}: open it without --chroma-url (and ASSISTANT_CHROMA_URL)"
         )
     if recorded == catalog.SOME_SERVER:
@@ -374,4 +364,4 @@ def misplaced(folder: Path, recorded: str, chroma_url: str | None) -> str:
         fix = f"open it with --chroma-url {recorded} (or ASSISTANT_CHROMA_URL={recorded})"
     if chroma_url:
         there += f", and {chroma_url} does not hold them"
-    return f"the vectors of the index at {folder} are {there}: {fix}"
+    return f"the vectors of {where} are {there}: {fix}"

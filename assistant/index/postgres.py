@@ -1,0 +1,376 @@
+"""The PostgreSQL backend: the catalog and the keyword search in one database, shared by
+answerers and ingest workers on any number of machines.
+
+The catalog's tables are the embedded ones (catalog.py's SQL runs on both); text columns
+compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agree.
+
+- Keyword search is PostgreSQL's full-text search: each chunk's `words` (a tsvector of
+  its article's title, weighted A, and its text, weighted D, English stemming and stop
+  words) is set by a trigger as the chunk is inserted and kept in a GIN index. The
+  chunks with a question word are ranked inside the database by BM25 (idf from the GIN
+  index, term counts from the tsvector, a title word counting twice, a chunk's length
+  rounded to one byte as Tantivy's (Lucene's) field norms are), so the two backends rank
+  alike: `ts_rank` knows no idf, and ranked "said" as high as a name. The words live in
+  the catalog's own rows, so they are written and dropped in the catalog's transaction
+  and can never disagree with it.
+- Writers run side by side. A catalog write is one transaction that first takes an
+  advisory transaction lock on each article id and canonical URL it touches (in one
+  order, so two writers never wait in a circle): two workers given the same story
+  replace it one after the other and never both insert it.
+- Crash recovery: a writer holds a session advisory lock (its identity) for as long as it
+  writes, and journals in `pending_vectors` the chunk ids whose vectors may become
+  orphans (before upserting them, and, in the catalog transaction, those it drops). The
+  server releases a killed writer's lock with its connection; the next ingest finds
+  journal rows whose writer holds no lock and sweeps only those ids, never the vectors a
+  live writer is in the middle of writing.
+
+Not here: the SQL shared with the embedded catalog (catalog.py, catalog_write.py) or the
+vectors (vector_store.py: with `--chroma-url` too, nothing is kept in the index folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Literal
+
+from ..errors import IndexError_
+from . import catalog
+from .backend import Sweep
+from .connection import Rows
+from .keywords import MIN_KEYWORD_SCORE, KeywordDoc
+from .scope import Scope, sql_scope
+
+# The first key of the session locks that name live writers (the second is the writer's
+# number); the article locks use the one-key (bigint) space, which never meets it.
+_WRITERS = 1_851_876_211
+# The transaction lock that lets one process at a time bring the schema up to date.
+_SCHEMA_LOCK = -1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT COLLATE "C" PRIMARY KEY, version TEXT NOT NULL, title TEXT COLLATE "C" NOT NULL,
+    url TEXT, published TEXT COLLATE "C", source TEXT COLLATE "C", authors TEXT NOT NULL,
+    path TEXT COLLATE "C", n_chunks INTEGER NOT NULL, url_key TEXT COLLATE "C"
+);
+CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
+CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT COLLATE "C" PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid BIGSERIAL PRIMARY KEY, id TEXT COLLATE "C" UNIQUE NOT NULL,
+    article_id TEXT COLLATE "C" NOT NULL REFERENCES articles(id), idx INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
+    words TSVECTOR, length INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE INDEX IF NOT EXISTS chunks_words ON chunks USING GIN (words);
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk BIGINT NOT NULL REFERENCES chunks(rowid), article_id TEXT COLLATE "C" NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
+CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
+CREATE TABLE IF NOT EXISTS pending_vectors (writer INTEGER NOT NULL, chunk_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pending_vectors_writer ON pending_vectors(writer);
+CREATE OR REPLACE FUNCTION word_count(body TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
+    SELECT count(*)::integer FROM regexp_matches(body, '[[:alnum:]]{1,39}(?![[:alnum:]])', 'g')
+$$;
+CREATE OR REPLACE FUNCTION field_norm(n INTEGER) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN n < 40 THEN n ELSE
+        24 + (((n - 24) >> (floor(log(2, n - 24))::integer - 3))
+              << (floor(log(2, n - 24))::integer - 3)) END
+$$;
+CREATE OR REPLACE FUNCTION chunk_words() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    title TEXT := coalesce((SELECT a.title FROM articles a WHERE a.id = NEW.article_id), '');
+BEGIN
+    NEW.words := setweight(to_tsvector('english', title), 'A')
+        || to_tsvector('english', NEW.text);
+    NEW.length := 2 * word_count(title) + word_count(NEW.text);
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER chunks_words BEFORE INSERT ON chunks
+    FOR EACH ROW EXECUTE FUNCTION chunk_words();
+"""
+
+# BM25's parameters, Tantivy's (and Lucene's) defaults.
+_K1, _B = 1.2, 0.75
+# The chunk count and mean length that BM25 normalises by are read at most this often.
+_CORPUS_TTL = 30.0
+# A question's words: letters and digits only; one letter says nothing, and Tantivy's
+# analyser drops words over 40.
+_TERM = re.compile(r"[^\W_]{2,40}")
+_URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@")
+
+
+def redact(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    return _URL_PASSWORD.sub(r"\1:***@", url)
+
+
+class _Connection:
+    """A psycopg connection with sqlite3's surface (connection.py): `?` marks, and
+    `with conn:` as one transaction. Outside one every statement commits at once, so a
+    reader never holds a transaction open."""
+
+    def __init__(self, conn: Any) -> None:
+        self.raw = conn
+        self._open: list[Any] = []
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Rows:
+        return self.raw.execute(_marks(sql), parameters or None)
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Any:
+        rows = list(parameters)
+        if rows:
+            self.raw.cursor().executemany(_marks(sql), rows)
+
+    def __enter__(self) -> _Connection:
+        transaction = self.raw.transaction()
+        transaction.__enter__()
+        self._open.append(transaction)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+        /,
+    ) -> Literal[False]:
+        self._open.pop().__exit__(kind, error, trace)
+        return False
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _marks(sql: str) -> str:
+    """qmark SQL as psycopg's: the catalog's SQL holds no `%` and no `?` but its marks."""
+    return sql.replace("?", "%s")
+
+
+def connect(url: str) -> Any:
+    """A psycopg connection in autocommit mode, or an error that says what to fix."""
+    try:
+        import psycopg
+    except ImportError:
+        raise IndexError_(
+            "a PostgreSQL catalog needs psycopg: pip install 'news-assistant[postgres]'"
+        ) from None
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise IndexError_(
+            f"cannot reach the PostgreSQL catalog at {redact(url)} ({reason}): check "
+            "--catalog-url (or ASSISTANT_CATALOG_URL) and that the server is running"
+        ) from None
+
+
+class PostgresBackend:
+    """The catalog and keyword search in the PostgreSQL database at `url`."""
+
+    concurrent_writers = True
+
+    def __init__(self, url: str, embedding_model: str | None = None) -> None:
+        self.url = url
+        self.location = f"the catalog at {redact(url)}"
+        self.embedding_model = embedding_model
+        self._local = threading.local()
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+        self._writer: int | None = None
+        self._writer_conn: Any = None
+        self._stats: tuple[float, int, float] | None = None  # when read, chunks, mean length
+
+    # -- the catalog -------------------------------------------------------------------
+
+    def _conn(self) -> _Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _Connection(connect(self.url))
+            self._local.conn = conn
+        return conn
+
+    @property
+    def db(self) -> _Connection:
+        """This thread's connection; the first one brings the schema up to date."""
+        conn = self._conn()
+        if self._schema_ready:
+            return conn
+        with self._schema_lock:
+            if not self._schema_ready:
+                with conn.raw.transaction():
+                    conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    conn.raw.execute(_SCHEMA)
+                catalog.check_model(conn, self.location, self.embedding_model)
+                self._schema_ready = True
+        return conn
+
+    def exists(self) -> bool:
+        row = self._conn().execute("SELECT to_regclass('articles') IS NOT NULL").fetchone()
+        return bool(row[0])
+
+    # -- keyword search ----------------------------------------------------------------
+
+    def keyword_search(self, query: str, n: int, scope: Scope | None) -> list[tuple[str, float]]:
+        """BM25 over the chunks' tsvectors, computed in the database: only the chunks with a
+        question word (found through the GIN index) are scored."""
+        if n <= 0:
+            return []
+        weights = self._idf(query)
+        if not weights:
+            return []
+        _, mean_length = self._corpus()
+        condition, params = sql_scope(scope)
+        rows = self.db.execute(
+            f"""WITH w AS (SELECT * FROM unnest(?::text[], ?::float8[]) AS w(lexeme, idf)),
+                    q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM w)
+                SELECT c.id, sum(w.idf * m.tf * {_K1 + 1}
+                           / (m.tf + {_K1} * ({1 - _B} + {_B} * field_norm(c.length) / ?::float8)))
+                           AS score
+                FROM q, chunks c JOIN articles a ON a.id = c.article_id,
+                     LATERAL (SELECT u.lexeme, cardinality(u.weights)
+                                  + cardinality(array_positions(u.weights, 'A')) AS tf
+                              FROM unnest(c.words) u) m
+                     JOIN w ON w.lexeme = m.lexeme
+                WHERE c.words @@ q.q{condition}
+                GROUP BY c.id, c.rowid ORDER BY score DESC, c.rowid LIMIT ?""",
+            ([w for w, _ in weights], [i for _, i in weights], mean_length, *params, n),
+        )
+        return [(cid, float(score)) for cid, score in rows if score > MIN_KEYWORD_SCORE]
+
+    def _idf(self, query: str) -> list[tuple[str, float]]:
+        """The question's stemmed words (stop words dropped) with their BM25 idf, each
+        counted through the GIN index; words no chunk holds are left out."""
+        total, _ = self._corpus()
+        rows = self.db.execute(
+            """SELECT l, (SELECT count(*) FROM chunks WHERE words @@ quote_literal(l)::tsquery)
+               FROM unnest(tsvector_to_array(to_tsvector('english', ?))) AS l""",
+            (" ".join(_TERM.findall(query)),),
+        )
+        return [
+            (lexeme, math.log(1 + (total - df + 0.5) / (df + 0.5)))
+            for lexeme, df in rows
+            if df and len(lexeme) > 1
+        ]
+
+    def _corpus(self) -> tuple[int, float]:
+        """How many chunks there are and their mean length in words, read again
+        when older than `_CORPUS_TTL` seconds (a full scan; BM25 only needs it roughly)."""
+        now = time.monotonic()
+        if self._stats is None or now - self._stats[0] > _CORPUS_TTL or not self._stats[1]:
+            total, mean = self.db.execute(
+                "SELECT count(*), coalesce(avg(length), 1) FROM chunks"
+            ).fetchone()
+            self._stats = (now, int(total), float(mean) or 1.0)
+        return self._stats[1], self._stats[2]
+
+    def keyword_write(self, docs: Iterable[KeywordDoc], delete: Sequence[str] = ()) -> None:
+        """Nothing: a chunk's words are set as the catalog inserts it."""
+
+    def keyword_sweep(self, known: set[str]) -> int:
+        return 0
+
+    # -- writers -----------------------------------------------------------------------
+
+    def lock(self, db: Any, keys: Sequence[str]) -> None:
+        """Hold each key's advisory transaction lock, in the order of the lock numbers."""
+        for number in sorted({_lock_number(key) for key in keys}):
+            db.execute("SELECT pg_advisory_xact_lock(?)", (number,))
+
+    def dropping(self, db: Any, chunk_ids: Sequence[str]) -> None:
+        if chunk_ids:
+            self._journal(db, chunk_ids)
+
+    def will_write(self, chunk_ids: Sequence[str]) -> None:
+        if chunk_ids:
+            self._journal(self.db, chunk_ids)
+
+    def _journal(self, db: Any, chunk_ids: Sequence[str]) -> None:
+        db.execute(
+            "INSERT INTO pending_vectors (writer, chunk_id) SELECT ?, unnest(?::text[])",
+            (self._claim(), list(chunk_ids)),
+        )
+
+    def _claim(self) -> int:
+        """This backend's writer number, whose session lock it holds on a connection of
+        its own until `release()` (or until it dies, when the server lets go)."""
+        if self._writer is None:
+            conn = connect(self.url)
+            while True:
+                number = random.randrange(1, 2**31)
+                held = conn.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", (_WRITERS, number)
+                ).fetchone()[0]
+                if held:
+                    break
+            self._writer, self._writer_conn = number, conn
+        return self._writer
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Claims this writer's number; other writers may hold theirs at the same time."""
+        self._claim()
+        yield
+
+    def mark_clean(self) -> None:
+        if self._writer is not None:
+            self.db.execute("DELETE FROM pending_vectors WHERE writer = ?", (self._writer,))
+
+    def recover(self, sweep: Sweep) -> int:
+        """Sweeps the ids journaled by writers that hold no lock (dead ones), except those
+        a live writer journaled too; one query when no writer died."""
+        rows = self.db.execute(
+            """SELECT p.writer, p.chunk_id FROM pending_vectors p
+               WHERE NOT EXISTS (
+                   SELECT 1 FROM pg_locks l
+                   WHERE l.locktype = 'advisory' AND l.classid = ? AND l.objsubid = 2
+                     AND l.objid = p.writer::oid AND l.granted
+                     AND l.database = (SELECT oid FROM pg_database
+                                       WHERE datname = current_database()))"""
+            + (" AND p.writer <> ?" if self._writer is not None else ""),
+            (_WRITERS, self._writer) if self._writer is not None else (_WRITERS,),
+        ).fetchall()
+        if not rows:
+            return 0
+        dead = sorted({writer for writer, _ in rows})
+        live = {
+            r[0]
+            for r in self.db.execute(
+                "SELECT chunk_id FROM pending_vectors WHERE NOT (writer = ANY(?))", (dead,)
+            )
+        }
+        removed = sweep(frozenset(cid for _, cid in rows) - live)
+        self.db.execute("DELETE FROM pending_vectors WHERE writer = ANY(?)", (dead,))
+        return removed
+
+    def release(self) -> None:
+        """Let go of the writer number (its journal rows, if any are left, become a dead
+        writer's, swept by the next ingest)."""
+        conn, self._writer, self._writer_conn = self._writer_conn, None, None
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        self.release()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _lock_number(key: str) -> int:
+    """An article key as a bigint advisory lock: the same number in every process."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
