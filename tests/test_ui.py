@@ -26,6 +26,7 @@ from assistant.ui.index_panel import (
     resync_corpus,
     synced_corpus,
 )
+from assistant.ui.render import render_reply
 from tests.conftest import write
 from tests.test_ui_render import make_citation
 from ui import build_app
@@ -320,3 +321,14 @@ def test_auth_from_env():
 
 def test_app_builds(corpus_assistant):
     assert build_app(corpus_assistant) is not None
+
+
+def test_understood_as_is_shown_only_for_another_question_and_escaped():
+    evil = Answer("When did <img src=x onerror=alert(1)> [win](javascript:x) *launch*?", "A.")
+    line = render_reply(evil, 1, asked="when did it launch?").split("\n\n")[0]
+    assert line.startswith('<div class="understood">Understood as: When did &lt;img')
+    assert not re.search(r"<(?!/?div)|[\[\]*]", line), line  # no tag, link or emphasis
+    same = Answer("Who founded Mistral AI?", "A.")
+    for typed in ("who founded  Mistral AI", "Who founded Mistral AI?"):
+        assert "Understood" not in render_reply(same, 1, asked=typed)
+    assert "Understood" not in render_reply(evil, 1)  # nothing typed to compare with
