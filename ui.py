@@ -63,6 +63,7 @@ class _Page:
 
     chatbot: Any
     box: Any
+    turns: Any
     examples: Any
     backend: Any
     model: Any
@@ -129,7 +130,10 @@ def _chat_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
         elem_id="examples",
         visible=bool(titles),
     )
-    return {"chatbot": chatbot, "box": box, "examples": examples}
+    # One Turn per exchange shown (the question as understood, with its answer): what the
+    # assistant is told of the conversation, on the server for this page's session.
+    turns = gr.State([])
+    return {"chatbot": chatbot, "box": box, "turns": turns, "examples": examples}
 
 
 def _settings_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
@@ -213,8 +217,9 @@ def _wire(gr: Any, app: Any, page: _Page, assistant: Assistant) -> None:
         return (resync_corpus(assistant, _ticker(progress, "Re-syncing")), *refresh())
 
     p = page
-    inputs = [p.box, p.chatbot, p.backend, p.model, p.as_of, p.since, p.until, p.outlets, p.k]
-    p.box.submit(handler.respond, inputs, [p.chatbot, p.box], api_name="chat")
+    settings = [p.backend, p.model, p.as_of, p.since, p.until, p.outlets, p.k]
+    chat = [p.box, p.chatbot, p.turns, *settings]
+    p.box.submit(handler.respond, chat, [p.chatbot, p.box, p.turns], api_name="chat")
     ingest = dict(concurrency_id="ingest", concurrency_limit=1)
     after_ingest = [p.summary, p.outlets, p.examples]
     p.add.click(upload, p.files, [p.upload_report, *after_ingest], api_name="upload", **ingest)

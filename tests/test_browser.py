@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,9 +79,28 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
     page.requests = []  # type: ignore[attr-defined]
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.on("request", lambda r: page.requests.append(r.url))
+    page.in_flight = set()  # type: ignore[attr-defined]
+    page.on("request", lambda r: page.in_flight.add(r))
+    page.on("requestfinished", lambda r: page.in_flight.discard(r))
+    page.on("requestfailed", lambda r: page.in_flight.discard(r))
     page.goto(served.url)
     yield page
     context.close()
+
+
+def wait_for_network_idle(page: Any, quiet_s: float = 0.5, timeout_s: float = 30.0) -> None:
+    """Playwright's "networkidle", less Gradio's heartbeat: no request in flight for
+    `quiet_s`. A page with session state keeps one stream to the server open for as long
+    as it is open, so "networkidle" itself never comes."""
+    page.wait_for_load_state("load")
+    deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < quiet_s:
+        busy = [r.url for r in page.in_flight if "/heartbeat/" not in urlsplit(r.url).path]
+        assert time.monotonic() < deadline, f"still loading: {busy}"
+        if busy:
+            quiet_since = time.monotonic()
+        page.wait_for_timeout(50)  # lets Playwright deliver the page's events; then re-check
 
 
 def ask(page: Any, question: str) -> Any:
@@ -149,7 +169,7 @@ def test_hostile_article_renders_as_text(page: Any) -> None:
     assert card.count() == 1, reply.inner_html()
     assert "<b>Evil Outlet</b>" in card.inner_text()  # shown, not interpreted
     # Let any injected handler run: an answered page settles, then nothing may fire.
-    page.wait_for_load_state("networkidle")
+    wait_for_network_idle(page)
     assert page.dialogs == []
     for selector in ("img", "script", "b", "a[href^='javascript']"):
         assert page.locator(f"#chat .message {selector}").count() == 0, selector
@@ -186,7 +206,7 @@ def test_an_example_headline_is_asked_and_shown_as_text(page: Any) -> None:
 
 def test_page_loads_nothing_from_beyond_the_server(page: Any, served: Served) -> None:
     ask(page, "When was Mistral 7B released?")
-    page.wait_for_load_state("networkidle")
+    wait_for_network_idle(page)
     hosts = {urlsplit(u).hostname for u in page.requests if not u.startswith("data:")}
     assert hosts == {"127.0.0.1"}
 
