@@ -141,6 +141,54 @@ def test_clicking_a_marker_brings_its_card_into_view(page: Any) -> None:
     expect(card).to_be_in_viewport()
 
 
+def test_the_conversation_survives_a_reload(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    ask(page, "Who founded Mistral AI?")
+    wait_for_network_idle(page)  # the reply is complete, and the browser has kept the chat
+    page.reload()
+    bot = page.locator("#chat .message.bot")
+    expect(bot).to_have_count(1, timeout=ANSWER_WAIT_MS)  # put back when the page loads
+    expect(page.locator("#chat .message.user")).to_have_text(["Who founded Mistral AI?"])
+    assert "Arthur Mensch" in bot.first.inner_text()
+    assert bot.first.locator(".source-card").count() >= 1  # the answer as it was shown
+    # The conversation goes on where it was: a follow-up is understood from it.
+    reply = ask(page, "When was it founded?")
+    expect(reply.locator(".understood")).to_contain_text("Mistral AI")
+    assert reply.locator(".source-card").first.get_attribute("id") == "src-2-1"
+
+
+def test_new_chat_clears_the_chat_for_good(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    messages = page.locator("#chat .message.bot, #chat .message.user")
+    ask(page, "Who founded Mistral?")
+    wait_for_network_idle(page)  # the reply is complete, and the browser has kept the chat
+    page.reload()
+    wait_for_network_idle(page)  # the page has put back the chat it kept
+    assert messages.count() == 2
+    page.locator("#new-chat").click()
+    expect(messages).to_have_count(0)
+    page.reload()
+    wait_for_network_idle(page)
+    assert messages.count() == 0
+    reply = ask(page, "When was it founded?")  # a new conversation: nothing to refer back to
+    assert reply.locator(".understood").count() == 0, reply.inner_html()
+
+
+def test_a_follow_up_shows_how_it_was_understood(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    first = ask(page, "Who founded Mistral AI?")
+    assert first.locator(".understood").count() == 0  # answered as asked
+    reply = ask(page, "When was it founded?")
+    understood = reply.locator(".understood")
+    expect(understood).to_have_count(1)
+    text = understood.inner_text()
+    assert text.startswith("Understood as: ") and "Mistral AI" in text, text
+    assert reply.inner_text().index("Understood as") < reply.inner_text().index("[1]")
+
+
 def test_upload_then_ask_about_it(page: Any, tmp_path: Path) -> None:
     good = write(
         tmp_path / "harbour.md",

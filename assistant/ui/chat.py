@@ -10,7 +10,8 @@ an AssistantError says what went wrong and how to fix it, a bug says only that t
 log has the details.
 
 What it does not do: import Gradio, render HTML (`render.py` does), answer by itself (the
-Assistant does), or keep chats on the server (the page sends the history with each message).
+Assistant does), or keep chats on the server (the page sends the history with each message,
+and the browser keeps it: `saved_chat.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..schema import Answer, Filters, HistoryItem, Turn
 from ..text.markdown import escape_markdown, escape_markdown_keep_markers, unescape_markdown
 from .index_panel import how_to_fill
 from .render import render_reply
+from .saved_chat import message_text
 
 log = logging.getLogger("assistant.ui")
 
@@ -232,11 +234,8 @@ def earlier_turns(history: list[dict[str, Any]], turns: Sequence[Turn]) -> list[
 
 
 def _content_text(message: dict[str, Any]) -> str:
-    """A chat message's text, whichever of Gradio's content shapes it arrives in."""
-    content = message.get("content")
-    if isinstance(content, list):
-        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return unescape_markdown(content) if isinstance(content, str) else ""
+    """A chat message's text as the user typed it (the Chatbot shows it escaped)."""
+    return unescape_markdown(message_text(message))
 
 
 def sorry(exc: Exception, hint: str = "") -> str:
