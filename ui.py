@@ -2,12 +2,15 @@
 
 `build_app(assistant)` makes the Blocks app, so tests can serve it on a free port (and call
 `ChatHandler` directly, without a server). The page has the chat (answers appear
-progressively, with [n] markers that scroll to their source cards and a timeline when the
-sources span several dates), a settings panel (answerer, filters, k), an upload panel and
-an index panel. What each event does lives in `assistant/`:
+progressively, with [n] markers that scroll to their source cards, a timeline when the
+sources span several dates, and "Understood as" above the answer to a follow-up; the
+browser keeps the chat across reloads until "New chat"), a settings panel (answerer,
+filters, k), an upload panel and an index panel. What each event does lives in
+`assistant/`:
 
     ui/chat.py         a message and the settings -> the reply, errors as friendly replies
     ui/render.py       an Answer -> the message's HTML, every piece of article text escaped
+    ui/saved_chat.py   the chat as the browser keeps it, read back without trusting it
     ui/index_panel.py  the upload and index panels: add files, re-sync the corpus, summarize;
                        the newest headlines as example questions
     ui/style.py        the CSS and the script for [n] clicks
@@ -18,8 +21,9 @@ upload endpoint reads only files that a client uploaded, whatever paths a reques
 Gradio is imported lazily, its analytics switched off before the import, and the page
 loads nothing from beyond the server (local fonts, no CDN).
 
-What it does not do: answer by itself (the Assistant does), keep chats on the server, or
-stream tokens from an LLM itself (it shows what `Assistant.ask_stream` yields).
+What it does not do: answer by itself (the Assistant does), keep chats on the server (the
+browser keeps them; a page's session holds its turns only while it is open), or stream
+tokens from an LLM itself (it shows what `Assistant.ask_stream` yields).
 
 Run it: `python ui.py [--index DIR] [--host H] [--port P] [--llm NAME]`, or `assistant
 serve` (the same options). Set
@@ -29,6 +33,7 @@ serve` (the same options). Set
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -48,6 +53,7 @@ from assistant.ui.index_panel import (
     resync_corpus,
     synced_corpus,
 )
+from assistant.ui.saved_chat import restored_chat, saved_chat
 from assistant.ui.style import CSS, HEAD
 
 TITLE = "News Assistant"
@@ -63,6 +69,9 @@ class _Page:
 
     chatbot: Any
     box: Any
+    turns: Any
+    saved: Any
+    new_chat: Any
     examples: Any
     backend: Any
     model: Any
@@ -129,7 +138,29 @@ def _chat_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
         elem_id="examples",
         visible=bool(titles),
     )
-    return {"chatbot": chatbot, "box": box, "examples": examples}
+    new_chat = gr.Button("New chat", size="sm", variant="secondary", elem_id="new-chat")
+    # One Turn per exchange shown (the question as understood, with its answer): what the
+    # assistant is told of the conversation, on the server for this page's session.
+    turns = gr.State([])
+    return {
+        "chatbot": chatbot,
+        "box": box,
+        "turns": turns,
+        "saved": _saved_chat(gr, assistant),
+        "new_chat": new_chat,
+        "examples": examples,
+    }
+
+
+def _saved_chat(gr: Any, assistant: Assistant) -> Any:
+    """Where the browser keeps the chat across reloads (its localStorage, no server account)."""
+    # Gradio encrypts the stored value with a secret that it sends to the page, so the secret
+    # hides nothing from the page's user. It is fixed per index rather than random at each
+    # start, so that a chat survives a server restart; a chat kept for another index (another
+    # server once at this address) cannot be read, and the page starts empty.
+    index = str(assistant.settings.index_dir.resolve())
+    secret = hashlib.sha256(f"news-assistant-chat:{index}".encode()).hexdigest()[:32]
+    return gr.BrowserState(saved_chat([], []), storage_key="news-assistant-chat", secret=secret)
 
 
 def _settings_panel(gr: Any, assistant: Assistant) -> dict[str, Any]:
@@ -213,8 +244,19 @@ def _wire(gr: Any, app: Any, page: _Page, assistant: Assistant) -> None:
         return (resync_corpus(assistant, _ticker(progress, "Re-syncing")), *refresh())
 
     p = page
-    inputs = [p.box, p.chatbot, p.backend, p.model, p.as_of, p.since, p.until, p.outlets, p.k]
-    p.box.submit(handler.respond, inputs, [p.chatbot, p.box], api_name="chat")
+    settings = [p.backend, p.model, p.as_of, p.since, p.until, p.outlets, p.k]
+    chat = [p.box, p.chatbot, p.turns, *settings]
+    asked = p.box.submit(handler.respond, chat, [p.chatbot, p.box, p.turns], api_name="chat")
+    # Stored once the reply is complete: a reload while an answer streams loses only it.
+    asked.then(saved_chat, [p.chatbot, p.turns], p.saved, api_name=False)
+    app.load(restored_chat, p.saved, [p.chatbot, p.turns], api_name=False)
+    p.new_chat.click(
+        lambda: ([], [], saved_chat([], [])),
+        None,
+        [p.chatbot, p.turns, p.saved],
+        api_name=False,
+        cancels=[asked],
+    )
     ingest = dict(concurrency_id="ingest", concurrency_limit=1)
     after_ingest = [p.summary, p.outlets, p.examples]
     p.add.click(upload, p.files, [p.upload_report, *after_ingest], api_name="upload", **ingest)

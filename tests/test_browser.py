@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,9 +79,28 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
     page.requests = []  # type: ignore[attr-defined]
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.on("request", lambda r: page.requests.append(r.url))
+    page.in_flight = set()  # type: ignore[attr-defined]
+    page.on("request", lambda r: page.in_flight.add(r))
+    page.on("requestfinished", lambda r: page.in_flight.discard(r))
+    page.on("requestfailed", lambda r: page.in_flight.discard(r))
     page.goto(served.url)
     yield page
     context.close()
+
+
+def wait_for_network_idle(page: Any, quiet_s: float = 0.5, timeout_s: float = 30.0) -> None:
+    """Playwright's "networkidle", less Gradio's heartbeat: no request in flight for
+    `quiet_s`. A page with session state keeps one stream to the server open for as long
+    as it is open, so "networkidle" itself never comes."""
+    page.wait_for_load_state("load")
+    deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < quiet_s:
+        busy = [r.url for r in page.in_flight if "/heartbeat/" not in urlsplit(r.url).path]
+        assert time.monotonic() < deadline, f"still loading: {busy}"
+        if busy:
+            quiet_since = time.monotonic()
+        page.wait_for_timeout(50)  # lets Playwright deliver the page's events; then re-check
 
 
 def ask(page: Any, question: str) -> Any:
@@ -121,6 +141,54 @@ def test_clicking_a_marker_brings_its_card_into_view(page: Any) -> None:
     expect(card).to_be_in_viewport()
 
 
+def test_the_conversation_survives_a_reload(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    ask(page, "Who founded Mistral AI?")
+    wait_for_network_idle(page)  # the reply is complete, and the browser has kept the chat
+    page.reload()
+    bot = page.locator("#chat .message.bot")
+    expect(bot).to_have_count(1, timeout=ANSWER_WAIT_MS)  # put back when the page loads
+    expect(page.locator("#chat .message.user")).to_have_text(["Who founded Mistral AI?"])
+    assert "Arthur Mensch" in bot.first.inner_text()
+    assert bot.first.locator(".source-card").count() >= 1  # the answer as it was shown
+    # The conversation goes on where it was: a follow-up is understood from it.
+    reply = ask(page, "When was it founded?")
+    expect(reply.locator(".understood")).to_contain_text("Mistral AI")
+    assert reply.locator(".source-card").first.get_attribute("id") == "src-2-1"
+
+
+def test_new_chat_clears_the_chat_for_good(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    messages = page.locator("#chat .message.bot, #chat .message.user")
+    ask(page, "Who founded Mistral?")
+    wait_for_network_idle(page)  # the reply is complete, and the browser has kept the chat
+    page.reload()
+    wait_for_network_idle(page)  # the page has put back the chat it kept
+    assert messages.count() == 2
+    page.locator("#new-chat").click()
+    expect(messages).to_have_count(0)
+    page.reload()
+    wait_for_network_idle(page)
+    assert messages.count() == 0
+    reply = ask(page, "When was it founded?")  # a new conversation: nothing to refer back to
+    assert reply.locator(".understood").count() == 0, reply.inner_html()
+
+
+def test_a_follow_up_shows_how_it_was_understood(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    first = ask(page, "Who founded Mistral AI?")
+    assert first.locator(".understood").count() == 0  # answered as asked
+    reply = ask(page, "When was it founded?")
+    understood = reply.locator(".understood")
+    expect(understood).to_have_count(1)
+    text = understood.inner_text()
+    assert text.startswith("Understood as: ") and "Mistral AI" in text, text
+    assert reply.inner_text().index("Understood as") < reply.inner_text().index("[1]")
+
+
 def test_upload_then_ask_about_it(page: Any, tmp_path: Path) -> None:
     good = write(
         tmp_path / "harbour.md",
@@ -149,7 +217,7 @@ def test_hostile_article_renders_as_text(page: Any) -> None:
     assert card.count() == 1, reply.inner_html()
     assert "<b>Evil Outlet</b>" in card.inner_text()  # shown, not interpreted
     # Let any injected handler run: an answered page settles, then nothing may fire.
-    page.wait_for_load_state("networkidle")
+    wait_for_network_idle(page)
     assert page.dialogs == []
     for selector in ("img", "script", "b", "a[href^='javascript']"):
         assert page.locator(f"#chat .message {selector}").count() == 0, selector
@@ -186,7 +254,7 @@ def test_an_example_headline_is_asked_and_shown_as_text(page: Any) -> None:
 
 def test_page_loads_nothing_from_beyond_the_server(page: Any, served: Served) -> None:
     ask(page, "When was Mistral 7B released?")
-    page.wait_for_load_state("networkidle")
+    wait_for_network_idle(page)
     hosts = {urlsplit(u).hostname for u in page.requests if not u.startswith("data:")}
     assert hosts == {"127.0.0.1"}
 

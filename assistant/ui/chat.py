@@ -1,14 +1,17 @@
 """What the chat box does with a message: the settings panel's options, then the reply.
 
-`ChatHandler(assistant).stream(message, history, options)` yields the assistant's message
-as it grows (LLM text as it is written, then the rendered Answer with its source cards);
-`parse_options` turns the settings panel's raw values into `ChatOptions`. Errors become
+`ChatHandler(assistant).stream(message, history, options, turns)` yields the assistant's
+message as it grows (LLM text as it is written, then the rendered Answer with its source
+cards); the earlier `turns` (each question as understood, with its answer) tell the
+assistant what a follow-up refers to. `parse_options` turns the settings panel's raw
+values into `ChatOptions`. Errors become
 friendly replies: a setting the user mistyped (a date) is named with what is wrong with it,
 an AssistantError says what went wrong and how to fix it, a bug says only that the server
 log has the details.
 
 What it does not do: import Gradio, render HTML (`render.py` does), answer by itself (the
-Assistant does), or keep chats on the server (Gradio sends the history with each message).
+Assistant does), or keep chats on the server (the page sends the history with each message,
+and the browser keeps it: `saved_chat.py`).
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from typing import Any
 from ..answer.registry import ANSWERERS
 from ..core import Assistant
 from ..errors import AssistantError, IndexError_, SettingsError
-from ..schema import Answer, Filters
+from ..schema import Answer, Filters, HistoryItem, Turn
 from ..text.markdown import escape_markdown, escape_markdown_keep_markers, unescape_markdown
 from .index_panel import how_to_fill
 from .render import render_reply
+from .saved_chat import message_text
 
 log = logging.getLogger("assistant.ui")
 
@@ -97,6 +101,7 @@ class ChatHandler:
         self,
         message: str,
         history: list[dict[str, Any]],
+        turns: Sequence[Turn] = (),
         backend: str | None = None,
         model: str | None = None,
         as_of: str | None = None,
@@ -104,61 +109,94 @@ class ChatHandler:
         until: str | None = None,
         outlets: list[str] | None = None,
         k: float | None = None,
-    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
-        """The chat box's event: the Chatbot's messages as the reply grows, and an empty box.
+    ) -> Iterator[tuple[list[dict[str, Any]], str, list[Turn]]]:
+        """The chat box's event: the Chatbot's messages as the reply grows, an empty box, and
+        the conversation's turns, this one's added when its reply is complete.
 
+        `turns` holds one Turn per earlier exchange (an error's is the question as typed).
         The question is shown as the user typed it: escaped, since the Chatbot renders
         Markdown and HTML (`_content_text` reads it back).
         """
-        history = [*history, {"role": "user", "content": escape_markdown(message)}]
+        shown = [*history, {"role": "user", "content": escape_markdown(message)}]
+        before = list(turns)
         try:
             options = parse_options(backend, model, as_of, since, until, outlets, k)
         except SettingsError as exc:  # the user's typo, not the assistant's failure
-            yield [*history, {"role": "assistant", "content": escape_markdown(str(exc))}], ""
+            reply = {"role": "assistant", "content": escape_markdown(str(exc))}
+            yield [*shown, reply], "", [*before, Turn(message)]
             return
-        yield [*history, {"role": "assistant", "content": "Searching the articles…"}], ""
-        for reply in self.stream(message, history[:-1], options):
-            yield [*history, {"role": "assistant", "content": reply}], ""
+        yield [*shown, {"role": "assistant", "content": "Searching the articles…"}], "", before
+        for text, done in self._exchange(message, history, options, before):
+            after = before if done is None else [*before, done]
+            yield [*shown, {"role": "assistant", "content": text}], "", after
 
     def reply(
-        self, message: str, history: list[dict[str, Any]], options: ChatOptions | None = None
+        self,
+        message: str,
+        history: list[dict[str, Any]],
+        options: ChatOptions | None = None,
+        turns: Sequence[Turn] = (),
     ) -> str:
         """The complete reply to one message, without streaming."""
-        *_, last = self.stream(message, history, options)
+        *_, last = self.stream(message, history, options, turns)
         return last
 
     def stream(
-        self, message: str, history: list[dict[str, Any]], options: ChatOptions | None = None
+        self,
+        message: str,
+        history: list[dict[str, Any]],
+        options: ChatOptions | None = None,
+        turns: Sequence[Turn] = (),
     ) -> Iterator[str]:
         """The assistant's message as it grows; the last one is complete."""
+        for text, _ in self._exchange(message, history, options, turns):
+            yield text
+
+    def _exchange(
+        self,
+        message: str,
+        history: list[dict[str, Any]],
+        options: ChatOptions | None,
+        turns: Sequence[Turn],
+    ) -> Iterator[tuple[str, Turn | None]]:
+        """The reply as it grows, with None; the complete reply comes with its Turn."""
         options = options or ChatOptions()
+        unanswered = Turn(message)  # what an exchange without an Answer tells a follow-up
         if not message or not message.strip():
-            yield "Please type a question about the news."
+            yield "Please type a question about the news.", unanswered
             return
         turn = sum(1 for m in history if m.get("role") == "assistant") + 1
         try:
             assistant = self.for_backend(options.llm, options.llm_model)
-            earlier = [_content_text(m) for m in history if m.get("role") == "user"]
+            earlier = earlier_turns(history, turns)
             ask = dict(k=options.k, filters=options.filters, history=earlier)
-            yield from self._answer(assistant, message, ask, turn)
+            for item in self._answer(assistant, message, ask):
+                if isinstance(item, Answer):
+                    yield render_reply(item, turn, asked=message), Turn.of(item)
+                    return
+                yield item, None
         except IndexError_ as exc:
-            yield sorry(exc, how_to_fill(self.assistant))
+            yield sorry(exc, how_to_fill(self.assistant)), unanswered
         except AssistantError as exc:
-            yield sorry(exc)
+            yield sorry(exc), unanswered
         except Exception:  # a bug must not show the user a stack trace; the log has it
             log.exception("the chat failed on %r", message)
-            yield "Sorry, something went wrong on our side. The details are in the server log."
+            yield (
+                "Sorry, something went wrong on our side. The details are in the server log.",
+                (unanswered),
+            )
 
     def _answer(
-        self, assistant: Assistant, message: str, ask: dict[str, Any], turn: int
-    ) -> Iterator[str]:
+        self, assistant: Assistant, message: str, ask: dict[str, Any]
+    ) -> Iterator[str | Answer]:
+        """The answer's text so far, escaped, as it is written; last the Answer itself."""
         # ask_stream yields text deltas, sentence checks (not shown: the final Answer keeps
         # only supported sentences), then the Answer. The extractive answerer writes nothing,
         # so its text arrives in one piece.
         text = ""
         for event in assistant.ask_stream(message, **ask):
             if isinstance(event, Answer):
-                yield render_reply(event, turn)
+                yield event
                 return
             if isinstance(event, str) and event:
                 text += event
@@ -185,12 +223,19 @@ class ChatHandler:
             return self._siblings[key]
 
 
+def earlier_turns(history: list[dict[str, Any]], turns: Sequence[Turn]) -> list[HistoryItem]:
+    """What the assistant is told of the conversation so far: its turns (each question as
+    understood, with its answer) when there is one for each question shown; else only the
+    questions shown, as typed (a client of the API sends the messages alone)."""
+    asked = [_content_text(m) for m in history if m.get("role") == "user"]
+    if len(turns) == len(asked):
+        return [t for t in turns if t.question.strip()]
+    return [q for q in asked if q.strip()]
+
+
 def _content_text(message: dict[str, Any]) -> str:
-    """A chat message's text, whichever of Gradio's content shapes it arrives in."""
-    content = message.get("content")
-    if isinstance(content, list):
-        content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return unescape_markdown(content) if isinstance(content, str) else ""
+    """A chat message's text as the user typed it (the Chatbot shows it escaped)."""
+    return unescape_markdown(message_text(message))
 
 
 def sorry(exc: Exception, hint: str = "") -> str:

@@ -1,4 +1,5 @@
-"""HTML for one chat message: the answer with linked [n] markers, a timeline, source cards.
+"""HTML for one chat message: the answer with linked [n] markers, a timeline, source cards,
+and above them how the question was understood when that is not what was typed.
 
 Every piece of article text (titles, outlets, passages) goes through `_text`, which
 escapes HTML and Markdown punctuation and keeps it on one line, so an article cannot inject
@@ -36,12 +37,30 @@ def card_id(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
-def render_reply(answer: Answer, turn: int) -> str:
-    """The whole chat message: answer text, then the timeline and the source cards."""
+def render_reply(answer: Answer, turn: int, asked: str | None = None) -> str:
+    """The whole chat message: the question understood (if `asked`, the typed question, was
+    read otherwise), the answer text, then the timeline and the source cards."""
     extras = timeline(answer.citations, turn) + source_cards(answer, turn)
     if not answer.citations and answer.related:
         extras = '<div class="related-head">Closest articles</div>' + extras
-    return answer_text(answer, turn) + ("\n\n" + extras if extras else "")
+    head = understood_as(answer, asked) if asked is not None else ""
+    return head + answer_text(answer, turn) + ("\n\n" + extras if extras else "")
+
+
+def understood_as(answer: Answer, asked: str) -> str:
+    """ "Understood as: <the standalone question>" when the assistant answered a question
+    other than the one typed (a follow-up made standalone), else ""."""
+    if _plain(answer.question) == _plain(asked):
+        return ""
+    # An HTML block of its own: the blank line after it ends the block, so the answer's
+    # Markdown below is still read as Markdown.
+    return f'<div class="understood">Understood as: {_text(answer.question)}</div>\n\n'
+
+
+def _plain(question: str) -> str:
+    """A question as compared for "Understood as": spacing, case and the closing mark aside
+    (a model that only adds a "?" did not change what was asked)."""
+    return " ".join(question.split()).casefold().rstrip("?!. ")
 
 
 def answer_text(answer: Answer, turn: int) -> str:

@@ -1,9 +1,9 @@
 """The page's look in the browser: the CSS for the classes `ui_render` emits, and the head.
 
-`CSS` styles the source cards, [n] markers and timeline; `HEAD` adds the page-frame rule
-for phones and the script that scrolls to a card when its [n] is clicked (and shows an
-answer's start, not the chat's bottom, when its sources arrive). Both are plain strings
-that `ui.launch` hands to Gradio.
+`CSS` styles the source cards, [n] markers, timeline and the "Understood as" line; `HEAD`
+adds the page-frame rule for phones and the script that scrolls to a card when its [n] is
+clicked (and shows an answer's start, not the chat's bottom, when its sources arrive). Both
+are plain strings that `ui.launch` hands to Gradio.
 
 What it does not do: build HTML (that is `ui_render`), or load anything from beyond the
 server (no web fonts, no CDN scripts).
@@ -30,6 +30,8 @@ ol.timeline { display: flex; flex-wrap: wrap; gap: 4px 0; list-style: none; padd
   background: var(--border-color-primary); }
 .tl-date { color: var(--body-text-color-subdued); }
 .tl-date::before { content: "●"; color: var(--color-accent); margin-right: 3px; }
+.understood { color: var(--body-text-color-subdued); font-size: 0.85em; font-style: italic;
+  margin-bottom: 4px; }
 .related-head { font-weight: 600; margin-top: 6px; }
 @media (max-width: 640px) { #chat { height: 65vh !important; } }
 """
