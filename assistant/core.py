@@ -38,7 +38,7 @@ from .errors import AssistantError, IndexError_, SettingsError
 from .index import Index, IndexStats
 from .ingest import Chunker, ChunkingPolicy, Ingestor, IngestReport, Progress
 from .retrieval import NewsRetriever, Retriever
-from .schema import Answer, Filters, HistoryItem, Turn
+from .schema import Answer, Filters, HistoryItem, Passage, Turn
 from .text.dates import Window, asks_current_state
 from .text.nlp import Linguist
 
@@ -221,7 +221,8 @@ class Assistant:
         The Answer carries the passages it was answered from (`Answer.passages`).
         """
         k = self._k(k)
-        standalone = self.standalone(question, history)
+        turns = as_turns(history)
+        standalone = self.standalone(question, turns)
         if standalone != " ".join(question.split()):
             yield Understood(standalone)
         self._check_filters(filters)
@@ -230,11 +231,12 @@ class Assistant:
             yield from self._digest(standalone, window, filters)
             return
         found = self.retriever.search(standalone, k, filters)
+        passages = following(found.passages, turns)
         current = asks_current_state(standalone)
-        for item in self.answerer.stream(standalone, found.passages, found.query_vector):
+        for item in self.answerer.stream(standalone, passages, found.query_vector):
             if isinstance(item, Answer):
                 item = dated(item, found.window, current)
-                item = dataclasses.replace(item, passages=tuple(found.passages))
+                item = dataclasses.replace(item, passages=tuple(passages))
             yield item
 
     def _digest(
@@ -285,8 +287,7 @@ class Assistant:
         self.ready()
         answerer = self.answerer
         rewrite = answerer.rewrite if answerer.can_rewrite else None
-        turns = [h if isinstance(h, Turn) else Turn(h) for h in history]
-        return standalone_question(question, turns, rewrite, self.linguist)
+        return standalone_question(question, as_turns(history), rewrite, self.linguist)
 
     def conversation(self) -> Conversation:
         """A new conversation over this index: follow-ups understood from earlier turns."""
@@ -336,6 +337,17 @@ class Assistant:
 
 # Outlets listed in full in an error; a big index names the rest by count.
 _SHOWN_OUTLETS = 30
+
+
+def as_turns(history: Sequence[HistoryItem]) -> list[Turn]:
+    """Earlier turns, an earlier question given as a string becoming a Turn without answer."""
+    return [h if isinstance(h, Turn) else Turn(h) for h in history]
+
+
+def following(passages: Sequence[Passage], turns: Sequence[Turn]) -> list[Passage]:
+    """`passages`, those of the articles the last turn's answer cited marked `followed`."""
+    cited = set(turns[-1].articles) if turns else set()
+    return [dataclasses.replace(p, followed=True) if p.article_id in cited else p for p in passages]
 
 
 def unknown_outlets(unknown: Sequence[str], known: Sequence[str]) -> str:

@@ -71,6 +71,9 @@ class Passage:
     published: date | None = None
     url: str | None = None
     also_reported_by: tuple[str, ...] = ()
+    # The conversation's previous answer cited this article: a follow-up is most likely
+    # about it ("When did it happen?"), so the answerer takes weaker evidence from it.
+    followed: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,16 +162,22 @@ class Turn:
     `question` is the standalone form when one is known (`Answer.question`), and `answer`
     the reply's text (its short answer first, if it had one): follow-ups are understood
     from the names in both ("and who invested?" after an answer naming Mistral AI).
+    `articles` are the ids of the articles the answer cited, in citation order: the story
+    the next question most likely follows.
     """
 
     question: str
     answer: str = ""
+    articles: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, answer: Answer) -> Turn:
         """The turn an Answer closes."""
+        if not answer.answered:
+            return cls(answer.question)
         lead = f"{answer.short_answer}. " if answer.short_answer else ""
-        return cls(answer.question, lead + answer.text if answer.answered else "")
+        articles = tuple(dict.fromkeys(c.article_id for c in answer.citations))
+        return cls(answer.question, lead + answer.text, articles)
 
 
 # An earlier question, or an earlier turn with its answer (`Assistant.ask(history=...)`).

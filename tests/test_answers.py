@@ -208,3 +208,71 @@ def test_a_sentence_below_the_evidence_gate_never_answers(shared_embedder):
     answerer = ExtractiveAnswerer(shared_embedder, sentences=lambda *_: vectors)
     answer = answerer.answer("Which harbour did the ferry company choose?", [passage], query)
     assert answer.answered and answer.sentences[0].text == close
+
+
+def test_a_sentence_of_the_story_a_conversation_follows_answers_below_the_gate(shared_embedder):
+    """In a follow-up, the article the last answer cited is known to be the story: its
+    sentence that holds what the question asks answers at a cosine the gate would refuse."""
+    close = "The decision was welcomed by residents at a meeting last week."
+    far = "The ferry company chose Portlow harbour for its new terminal."
+    passage = Passage("c", "a", f"{close} {far}", 0, len(close) + 1 + len(far), "t", 0.9)
+    query = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    vectors = {
+        (0, len(close)): np.array([0.50, np.sqrt(1 - 0.50**2), 0.0, 0.0]),
+        (len(close) + 1, passage.end): np.array([0.30, 0.0, np.sqrt(1 - 0.30**2), 0.0]),
+    }
+    answerer = ExtractiveAnswerer(shared_embedder, sentences=lambda *_: vectors)
+    question = "Which harbour did the ferry company choose?"
+    followed = dataclasses.replace(passage, followed=True)
+    answer = answerer.answer(question, [followed], query)
+    assert answer.answered and answer.sentences[0].text == far
+
+
+def test_a_name_with_a_number_is_found_in_its_sentence(corpus_assistant: Assistant):
+    """ "Claude 3": the digit is no word of the sentences, so the name is its other words."""
+    answer = corpus_assistant.ask("How large is Claude 3's context window?")
+    assert answer.answered and "200,000" in answer.text
+
+
+LISTED = """---
+title: "Harbour Line Orders New Ferries"
+published: 2025-05-02
+---
+
+*This article was corrected on 3 May to give the right ship names.*
+
+The Harbour Line ferry company has ordered new ships from the Aske yard for 90 million euros.
+
+The order covers three classes of ship:
+
+- Skarv, a fast catamaran for the island route. It carries 300 passengers.
+- Ran, a car ferry for the coastal route.
+- Tern, a small electric ferry that crosses the harbour.
+
+The first ships are due in 2027, the company said.
+"""
+
+
+def test_a_sentence_that_opens_a_list_answers_with_its_items(tmp_path, make_assistant):  # type: ignore[no-untyped-def]
+    assistant = make_assistant()
+    assert assistant.ingest([write(tmp_path / "ferries.md", LISTED)]).ok
+    answer = assistant.ask("Which classes of ship does the Harbour Line order cover?")
+    assert answer.answered
+    lead = answer.sentences[0].text
+    assert lead.startswith("The order covers three classes of ship:")
+    for ship in ("Skarv", "Ran", "Tern"):
+        assert ship in lead
+    assert "300 passengers" not in lead  # each item's first sentence only
+    assert answer.short_answer is None  # three ships are no one short answer
+    (card,) = [c for c in answer.citations if "Skarv" in c.passage]
+    assert card.context[card.start - card.context_start : card.end - card.context_start] == (
+        card.passage
+    )
+    assert "Tern" in card.passage
+
+
+def test_a_note_in_emphasis_never_answers(tmp_path, make_assistant):  # type: ignore[no-untyped-def]
+    assistant = make_assistant()
+    assert assistant.ingest([write(tmp_path / "ferries.md", LISTED)]).ok
+    answer = assistant.ask("When was the Harbour Line article corrected?")
+    assert all("corrected on 3 May" not in s.text for s in answer.sentences)

@@ -93,3 +93,22 @@ def test_three_names_are_no_answer_to_which_two(linguist: Linguist):
     question = "Which two cities hosted the games?"
     sentence = "Oslo, Lisbon and Krakow hosted the games this summer."
     assert _short(linguist, question, sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "wants", "focus"),
+    [
+        ("How long was the detour?", "QUANTITY", "detour"),
+        ("How tall is the new tower?", "QUANTITY", "tower"),
+        ("What was her time?", "DATE", None),
+        ("What is the capital of Peru?", "GPE", None),
+        ("What was the verdict?", None, "verdict"),
+    ],
+)
+def test_what_a_question_of_how_or_what_is_asks_about(
+    linguist: Linguist, question: str, wants: str | None, focus: str | None
+):
+    asked = read_question(question, linguist)
+    assert (asked.wants[0] if asked.wants else None) == wants
+    assert asked.focus == focus
+    assert "MONEY" not in asked.wants  # a length or a height is no sum of money

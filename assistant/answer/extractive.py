@@ -27,8 +27,8 @@ import numpy as np
 from ..embedding.embedder import Embedder
 from ..schema import Answer, Passage, Sentence
 from ..text.dates import asks_current_state
-from ..text.nlp import NAME, Entity, Linguist
-from ..text.words import stem, stems
+from ..text.nlp import NAME, Analysis, Entity, Linguist
+from ..text.words import stems
 from .base import (
     Answerer,
     Numbering,
@@ -101,17 +101,18 @@ class ExtractiveAnswerer(Answerer):
         policy = self.policy
         asked = read_question(question, self.linguist)
         stored = [self.sentences(p.article_id, p.start, p.end) for p in passages]
-        candidates = _shortlist(
-            asked, passages, _sentences(passages, stored, self.linguist), policy.max_candidates
-        )
+        spans = _sentences(passages, stored, self.linguist)
+        candidates = _shortlist(asked, passages, spans, policy.max_candidates)
         vectors = self._vectors(candidates, stored)
         similarity = vectors @ query_vector
         named = _named_evidence(asked, passages, candidates) & (similarity >= policy.named_gate)
+        read: dict[int, Analysis] = {}  # the sentences read for entities, by candidate
+        evidence = named | self._follows(asked, passages, candidates, read)
         best = int(np.argmax(similarity))
         cosine_open = not gate_closed(passages) and similarity[best] >= max(
             policy.sentence_gate, policy.evidence_gate
         )
-        if not cosine_open and not named.any():
+        if not cosine_open and not evidence.any():
             return not_covered(question, passages)
         overlap = _overlap(asked, passages, candidates)
         scores = similarity + policy.lexical_weight * overlap
@@ -119,11 +120,10 @@ class ExtractiveAnswerer(Answerer):
         scores += policy.lede_weight * _ledes(passages, candidates)
         scores += policy.rank_weight * _rank_prior(candidates)
         scores += policy.position_weight * _position(passages, candidates)
-        scores[(similarity < policy.sentence_gate) & ~named] = -np.inf
+        scores[(similarity < policy.sentence_gate) & ~evidence] = -np.inf
+        scores[[_is_note(c.text) for c in candidates]] = -np.inf
         top = [int(i) for i in np.argsort(-scores)[: policy.typed] if np.isfinite(scores[i])]
-        read = dict(
-            zip(top, self.linguist.analyse_many([candidates[i].text for i in top]), strict=True)
-        )
+        self._read(top, candidates, read)
         for i, analysis in read.items():
             scores[i] += policy.answer_type_weight * _brings(asked, list(analysis.entities))
         order = [int(i) for i in np.argsort(-scores) if np.isfinite(scores[i])]
@@ -132,20 +132,54 @@ class ExtractiveAnswerer(Answerer):
         if asks_current_state(question):
             order = self._newest_first(asked, order, scores, passages, candidates)
         chosen = self._choose(order, scores, vectors, overlap, candidates)
-        unread = [i for i in chosen if i not in read]
-        read.update(
-            zip(
-                unread,
-                self.linguist.analyse_many([candidates[i].text for i in unread]),
-                strict=True,
-            )
+        chosen, lists = _with_lists(chosen, candidates, spans, passages, policy.max_words)
+        self._read(chosen, candidates, read)
+        told = []
+        for i in chosen:
+            text, analysis = candidates[i].text, read[i]
+            if lists.get(i):
+                text = _listed(candidates[i], lists[i])
+                analysis = self.linguist.analyse_many([text])[0]
+            told.append((text, analysis, passages[candidates[i].passage].source))
+        # A list is many answers, and a short answer is one.
+        short = None if lists.get(chosen[0]) else short_answer(asked, told)
+        answer = _compose(
+            question, passages, candidates, chosen, lists, vectors, similarity, policy
         )
-        short = short_answer(
-            asked,
-            [(candidates[i].text, read[i], passages[candidates[i].passage].source) for i in chosen],
-        )
-        answer = _compose(question, passages, candidates, chosen, vectors, similarity, policy)
         return dataclasses.replace(answer, short_answer=short)
+
+    def _read(self, which: list[int], candidates: list[Span], read: dict[int, Analysis]) -> None:
+        """Add to `read` spaCy's analysis of the candidates in `which` not yet read."""
+        unread = [i for i in which if i not in read]
+        analyses = self.linguist.analyse_many([candidates[i].text for i in unread])
+        read.update(zip(unread, analyses, strict=True))
+
+    def _follows(
+        self,
+        asked: Asked,
+        passages: list[Passage],
+        candidates: list[Span],
+        read: dict[int, Analysis],
+    ) -> np.ndarray:
+        """Whether each sentence answers a follow-up about the story the last answer told:
+        it is from an article that answer cited, and it holds one of the question's words
+        other than its names itself, or an entity of the asked-for type that the question
+        does not name ("Friday, 14 March 2025" for "When did it happen?"). In a conversation
+        the story is known, so such a sentence answers at any cosine: the small encoder
+        gives a short follow-up and its answer little similarity. Reads those sentences'
+        entities into `read`."""
+        out = np.array([passages[c.passage].followed for c in candidates], dtype=bool)
+        if not out.any():
+            return out
+        rest = asked.words - stems(" ".join(asked.names))
+        followed = [int(i) for i in np.flatnonzero(out)]
+        if asked.wants or asked.wants_names:
+            self._read(followed, candidates, read)
+        for i in followed:
+            holds = bool(rest & stems(candidates[i].text))
+            brings = i in read and _brings(asked, list(read[i].entities)) > 0
+            out[i] = holds or brings
+        return out
 
     def _vectors(
         self, candidates: list[Span], stored: list[dict[tuple[int, int], np.ndarray]]
@@ -288,7 +322,9 @@ def _named_evidence(asked: Asked, passages: list[Passage], candidates: list[Span
     other words itself ("Arthur Mensch, who previously worked at Google DeepMind" for
     "Where did Arthur Mensch work before?"). The small encoder gives such a sentence a low
     cosine to a short question; holding the names is the evidence instead."""
-    names = {stem(w) for w in asked.names}
+    # Through the same filter as the sentences' words: a name's digits and stop words ("3"
+    # of "Claude 3", "the" of "the Lindqvist Bridge") are never among them.
+    names = stems(" ".join(asked.names))
     if not names:
         return np.zeros(len(candidates), dtype=bool)
     rest = asked.words - names
@@ -301,10 +337,12 @@ def _named_evidence(asked: Asked, passages: list[Passage], candidates: list[Span
 
 
 def _says(asked: Asked, candidates: list[Span]) -> np.ndarray:
-    """1 for each sentence that uses one of the question's verbs ("designed"), else 0."""
-    if not asked.predicates:
+    """1 for each sentence that uses one of the question's verbs ("designed") or names the
+    untyped thing it asks about ("the detour"), else 0."""
+    wanted = asked.predicates | ({asked.focus} if asked.focus else set())
+    if not wanted:
         return np.zeros(len(candidates))
-    return np.array([bool(asked.predicates & stems(c.text)) for c in candidates], dtype=float)
+    return np.array([bool(wanted & stems(c.text)) for c in candidates], dtype=float)
 
 
 def _rank_prior(candidates: list[Span]) -> np.ndarray:
@@ -355,16 +393,87 @@ def _coverage(asked: Asked, passage: Passage) -> float:
     return len(asked.words & (stems(passage.title) | stems(passage.text))) / len(asked.words)
 
 
+def _is_note(text: str) -> bool:
+    """Whether a sentence is a note in emphasis, all of it in `*…*` or `_…_` (a
+    disclaimer, an editor's note, a caption): about the article, not news."""
+    text = text.strip()
+    return len(text) > 2 and text[0] in "*_" and text[-1] == text[0]
+
+
+# A line that is an item of a Markdown or plain-text list: "- ", "* ", "• ", "1. ", "2) ".
+LIST_ITEM = re.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+")
+
+
+def _list_after(span: Span, spans: list[Span], passage: Passage) -> list[Span]:
+    """The items of the list that a sentence ending in a colon opens ("comes in three
+    sizes:"), each its line's first sentence; [] if no list of two or more follows."""
+    if span.headline or not span.text.rstrip().endswith(":"):
+        return []
+    same = [s for s in spans if s.passage == span.passage and s.start >= span.end]
+    items: list[Span] = []
+    rest = passage.text[span.end - passage.start :].splitlines(keepends=True)
+    at = span.end - passage.start + (len(rest[0]) if rest else 0)  # the colon's line ends
+    for line in rest[1:]:
+        start, at = passage.start + at, at + len(line)
+        if not line.strip():
+            continue
+        if not LIST_ITEM.match(line):
+            break
+        end = start + len(line.rstrip())
+        first = next((s for s in same if start <= s.start < end), None)
+        if first is not None:
+            end = min(end, first.end)
+        items.append(
+            Span(
+                span.passage, start, end, passage.text[start - passage.start : end - passage.start]
+            )
+        )
+    return items if len(items) >= 2 else []
+
+
+def _with_lists(
+    chosen: list[int],
+    candidates: list[Span],
+    spans: list[Span],
+    passages: list[Passage],
+    max_words: int,
+) -> tuple[list[int], dict[int, list[Span]]]:
+    """The chosen sentences, each that opens a list with the list's items: the answer to
+    "Which sizes does it come in?" is the list, not "comes in three sizes:". Runners-up
+    after such a sentence give way to its items within the word budget; a list that does
+    not fit whole is left out."""
+    lists: dict[int, list[Span]] = {}
+    for n, i in enumerate(chosen):
+        items = _list_after(candidates[i], spans, passages[candidates[i].passage])
+        if not items:
+            continue
+        kept = chosen[: n + 1]
+        words = sum(len(candidates[j].text.split()) for j in kept)
+        words += sum(len(s.text.split()) for s in items)
+        if words <= max_words:
+            lists[i] = items
+            return kept, lists
+    return chosen, lists
+
+
+def _listed(intro: Span, items: list[Span]) -> str:
+    """A list's opening sentence and its items as one sentence: "…: A; B; C."."""
+    parts = [LIST_ITEM.sub("", s.text, count=1).strip().rstrip(".;") for s in items]
+    return f"{intro.text.rstrip()} {'; '.join(parts)}."
+
+
 def _compose(
     question: str,
     passages: list[Passage],
     candidates: list[Span],
     chosen: list[int],
+    lists: dict[int, list[Span]],
     vectors: np.ndarray,
     similarity: np.ndarray,
     policy: AnswerPolicy,
 ) -> Answer:
-    """Number citations in order of first use; cite corroborating articles too."""
+    """Number citations in order of first use; cite corroborating articles too. A sentence
+    that opens a list is told with its items, its citation widened to cover them."""
     numbering = Numbering(passages)
     sentences = []
     for i in chosen:
@@ -372,7 +481,12 @@ def _compose(
         refs = tuple(
             dict.fromkeys(numbering.number(candidates[j].cited(passages)) for j in support)
         )
-        sentences.append(Sentence(candidates[i].text, refs, float(similarity[i])))
+        text = candidates[i].text
+        if lists.get(i):
+            for item in lists[i]:
+                numbering.number(item)
+            text = _listed(candidates[i], lists[i])
+        sentences.append(Sentence(text, refs, float(similarity[i])))
     text = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in sentences)
     return Answer(question, text, tuple(numbering.citations), True, tuple(sentences))
 

@@ -17,6 +17,8 @@ from ..text.terms import name_words
 from ..text.words import stem, stems
 
 NUMBER = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+# Entities that measure rather than name: "a week", "first", "$1 billion" are no names.
+MEASURES = frozenset({*NUMBER, "DATE", "TIME", "ORDINAL"})
 DATE = ("DATE", "TIME")
 PLACE = ("GPE", "LOC", "FAC")
 # The small model often labels an unfamiliar person an organisation: "who" takes either.
@@ -39,7 +41,7 @@ _NOUN_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("team club", ("ORG", "GPE", "NORP", "FAC")),
     ("country state city nation town province region island county capital", ("GPE", "LOC")),
     (" ".join(sorted(ROLES)), PERSON),
-    ("year month day date week decade", DATE),
+    ("year month day date week decade time", DATE),
     ("percentage percent share rate", ("PERCENT", "CARDINAL")),
     ("price amount sum cost", ("MONEY", "CARDINAL")),
     ("number", NUMBER),
@@ -52,11 +54,14 @@ _NOUN_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("nationality religion", ("NORP",)),
 ]
 _NOUN_TYPES = {w: types for row, types in _NOUN_ROWS for w in re.findall(r"\w+", row)}
+# A measure is a quantity or a count, never a sum of money: that is "how much".
+MEASURE = ("QUANTITY", "CARDINAL", "PERCENT")
 _HOW: dict[str, tuple[str, ...]] = {
     "many": NUMBER,
     "much": ("MONEY", *NUMBER),
     "old": (AGE, "DATE", "CARDINAL"),
-    **{w: NUMBER for w in re.findall(r"\w+", "long far big large tall high fast deep heavy")},
+    "long": ("QUANTITY", "DATE", "TIME", "CARDINAL"),  # a length, or how long it lasted
+    **{w: MEASURE for w in re.findall(r"\w+", "far big large tall high fast deep heavy")},
 }
 _AUXILIARIES = frozenset({"be", "do", "have", "will", "would", "can", "could", "may", "might"})
 
@@ -67,7 +72,7 @@ class Asked:
 
     wants: tuple[str, ...]  # entity types that answer it, best first; () if no single type
     predicates: frozenset[str]  # stems of its verbs
-    names: frozenset[str]  # the words of its named entities
+    names: frozenset[str]  # the words of its named entities (not dates or numbers)
     words: frozenset[str]  # stems of its content words
     head: str | None = None  # the noun "which"/"what" asks about ("park"), as a lemma
     # The stem of the word just before a wh-word inside the question ("the sale of which
@@ -77,6 +82,9 @@ class Asked:
     qualifiers: tuple[str, ...] = ()
     # How many the question asks for ("which two countries" -> 2): then a list answers.
     count: int = 1
+    # The stem of the noun asked about when no entity type answers for it ("How long was
+    # the detour?" -> "detour"): a sentence that names it is about what is asked.
+    focus: str | None = None
 
     @property
     def wants_names(self) -> bool:
@@ -100,7 +108,7 @@ def read_question(question: str, linguist: Linguist) -> Asked:
         for i, t in enumerate(tokens)
         if t.pos == "VERB" and t.lemma not in _AUXILIARIES and not _modifies(tokens, i)
     }
-    names = {w for e in analysis.entities for w in name_words(e.text)}
+    names = {w for e in analysis.entities if e.label not in MEASURES for w in name_words(e.text)}
     wants, head = _wants(analysis)
     phrase = _phrase(tokens, _asking(tokens))
     return Asked(
@@ -112,6 +120,7 @@ def read_question(question: str, linguist: Linguist) -> Asked:
         _slot(tokens),
         _qualifiers(phrase, head),
         _count(phrase),
+        _focus(tokens, head),
     )
 
 
@@ -171,6 +180,9 @@ def _wants(analysis: Analysis) -> tuple[tuple[str, ...], str | None]:
         return _NOUN_TYPES[head], head
     if after in _NOUN_TYPES:  # "which state", whatever the tagger made of "state"
         return _NOUN_TYPES[after], after
+    subject = _copula_subject(tokens, i) if w == "what" and head is None else None
+    if subject in _NOUN_TYPES:  # "What was her time?"
+        return _NOUN_TYPES[subject], subject
     return (NAMED if w == "which" else ()), head
 
 
@@ -179,6 +191,35 @@ def _head_noun(tokens: tuple[Token, ...], i: int) -> str | None:
     it ("which US national park" -> "park", "which virus outbreak" -> "outbreak"); None
     when a verb or "of" comes first ("what is ...", "which of these")."""
     nouns = [t for t in _phrase(tokens, i) if t.pos == "NOUN"]
+    return nouns[-1].lemma if nouns else None
+
+
+def _focus(tokens: tuple[Token, ...], head: str | None) -> str | None:
+    """The stem of the untyped noun the question asks about: the head of "which"/"what"
+    ("which music genre" -> "genre"), or what is measured or described after "how …" or
+    "what" and a form of "be" ("How long was the detour?", "What was the verdict?")."""
+    if head is None:
+        i = _asking(tokens)
+        if i is not None and tokens[i].text.lower() in ("how", "what"):
+            at = i + 1 if tokens[i].text.lower() == "how" else i
+            head = _copula_subject(tokens, at)
+    return stem(head) if head is not None and head not in _NOUN_TYPES else None
+
+
+def _copula_subject(tokens: tuple[Token, ...], i: int) -> str | None:
+    """The lemma of the noun a "what is …" question asks about: the last noun of the noun
+    phrase right after "what" and a form of "be" ("What was Oduya's time?" -> "time", "What
+    is the capital of Peru?" -> "capital"); None if no such phrase follows."""
+    if i + 1 >= len(tokens) or tokens[i + 1].lemma != "be":
+        return None
+    nouns: list[Token] = []
+    for t in tokens[i + 2 : i + 8]:
+        if t.text in ("'s", "’s"):
+            nouns = []  # "Oduya's time": the thing owned is asked about
+        elif t.pos == "NOUN":
+            nouns.append(t)
+        elif t.pos not in ("DET", "PRON", "PROPN", "ADJ", "NUM", "PART") or nouns:
+            break
     return nouns[-1].lemma if nouns else None
 
 

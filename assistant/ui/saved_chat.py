@@ -31,7 +31,10 @@ def saved_chat(messages: Sequence[dict[str, Any]], turns: Sequence[Turn]) -> dic
             for m in messages
             if m.get("role") in _ROLES
         ],
-        "turns": [{"question": t.question, "answer": t.answer} for t in turns],
+        "turns": [
+            {"question": t.question, "answer": t.answer, "articles": list(t.articles)}
+            for t in turns
+        ],
     }
 
 
@@ -50,7 +53,7 @@ def restored_chat(value: Any) -> tuple[list[dict[str, str]], list[Turn]]:
         if isinstance(m, dict) and m.get("role") in _ROLES and isinstance(m.get("content"), str)
     ]
     turns = [
-        Turn(t["question"], t["answer"])
+        Turn(t["question"], t["answer"], _article_ids(t.get("articles")))
         for t in raw_turns
         if isinstance(t, dict)
         and isinstance(t.get("question"), str)
@@ -58,6 +61,14 @@ def restored_chat(value: Any) -> tuple[list[dict[str, str]], list[Turn]]:
     ]
     asked = sum(1 for m in messages if m["role"] == "user")
     return messages, turns if len(turns) == asked else []
+
+
+def _article_ids(value: Any) -> tuple[str, ...]:
+    """A stored turn's cited article ids; () if absent or not a list of strings (a chat
+    saved before turns kept them, or a value edited in the browser)."""
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        return ()
+    return tuple(value)
 
 
 def message_text(message: dict[str, Any]) -> str:
