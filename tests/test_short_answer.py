@@ -103,6 +103,7 @@ def test_three_names_are_no_answer_to_which_two(linguist: Linguist):
         ("What was her time?", "DATE", None),
         ("What is the capital of Peru?", "GPE", None),
         ("What was the verdict?", None, "verdict"),
+        ("Which condiment ran out?", "ORG", None),
     ],
 )
 def test_what_a_question_of_how_or_what_is_asks_about(

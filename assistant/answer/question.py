@@ -103,10 +103,19 @@ def read_question(question: str, linguist: Linguist) -> Asked:
     """The answer types, predicate, names and words of `question`."""
     analysis = linguist.analyse(question)
     tokens = analysis.tokens
-    predicates = {
-        stem(t.lemma)
+    verbs = [
+        t
         for i, t in enumerate(tokens)
-        if t.pos == "VERB" and t.lemma not in _AUXILIARIES and not _modifies(tokens, i)
+        if t.pos == "VERB"
+        and t.lemma not in _AUXILIARIES
+        and not _modifies(tokens, i)
+        and not _noun_after_which(tokens, i)
+    ]
+    verbs += _after_do(tokens)
+    # Its forms too: a sentence's words are stemmed as written, and an irregular verb's
+    # stem is not its lemma's ("said" / "say").
+    predicates = {
+        stem(w) for t in verbs for w in (t.lemma, t.text.lower(), *linguist.verb_forms(t.lemma))
     }
     names = {w for e in analysis.entities if e.label not in MEASURES for w in name_words(e.text)}
     wants, head = _wants(analysis)
@@ -122,6 +131,19 @@ def read_question(question: str, linguist: Linguist) -> Asked:
         _count(phrase),
         _focus(tokens, head),
     )
+
+
+def _after_do(tokens: tuple[Token, ...]) -> list[Token]:
+    """The verb of a question that "do" supports, when the tagger took it for a noun: after
+    "what/who … does/did/do" and its subject, the bare word that ends the question ("What
+    does the EU AI Act ban?", "What did the court rule?")."""
+    i = _asking(tokens)
+    if i is None or i + 1 >= len(tokens) or tokens[i + 1].lemma != "do":
+        return []
+    words = [t for t in tokens[i + 2 :] if t.pos not in ("PUNCT", "ADP")]
+    if len(words) < 2 or words[-1].pos != "NOUN" or words[-2].pos not in ("NOUN", "PROPN"):
+        return []
+    return [words[-1]]
 
 
 def _modifies(tokens: tuple[Token, ...], i: int) -> bool:
@@ -195,15 +217,15 @@ def _head_noun(tokens: tuple[Token, ...], i: int) -> str | None:
 
 
 def _focus(tokens: tuple[Token, ...], head: str | None) -> str | None:
-    """The stem of the untyped noun the question asks about: the head of "which"/"what"
-    ("which music genre" -> "genre"), or what is measured or described after "how …" or
-    "what" and a form of "be" ("How long was the detour?", "What was the verdict?")."""
-    if head is None:
-        i = _asking(tokens)
-        if i is not None and tokens[i].text.lower() in ("how", "what"):
-            at = i + 1 if tokens[i].text.lower() == "how" else i
-            head = _copula_subject(tokens, at)
-    return stem(head) if head is not None and head not in _NOUN_TYPES else None
+    """The stem of the untyped noun the question asks about, measured or described after
+    "how …" or "what" and a form of "be" ("How long was the detour?", "What was the
+    verdict?"). Not the noun after "which"/"what" ("which condiment"): the answer names
+    one ("mustard") rather than repeating the word."""
+    i = _asking(tokens)
+    if head is not None or i is None or tokens[i].text.lower() not in ("how", "what"):
+        return None
+    subject = _copula_subject(tokens, i + 1 if tokens[i].text.lower() == "how" else i)
+    return stem(subject) if subject is not None and subject not in _NOUN_TYPES else None
 
 
 def _copula_subject(tokens: tuple[Token, ...], i: int) -> str | None:
@@ -260,11 +282,27 @@ def _participle(tokens: tuple[Token, ...], n: int) -> bool:
     return tokens[n].pos == "VERB" and after in ("NOUN", "PROPN", "ADJ")
 
 
+def _noun_after_which(tokens: tuple[Token, ...], n: int) -> bool:
+    """A "verb" right after "which"/"what" and before an auxiliary is the noun asked about
+    ("Which languages is it fluent in?")."""
+    rest = tokens[n + 1 :]
+    return (
+        tokens[n].pos == "VERB"
+        and n > 0
+        and tokens[n - 1].text.lower() in ("which", "what")
+        and bool(rest)
+        and rest[0].pos == "AUX"
+    )
+
+
 def _mistagged_noun(tokens: tuple[Token, ...], n: int) -> bool:
-    """A noun the tagger took for a verb at the end of the question ("to which virus
-    outbreak?"): a bare form right after a noun, with nothing after it but punctuation."""
+    """A noun the tagger took for a verb: at the end of the question, a bare form right
+    after a noun, with nothing after it but punctuation ("to which virus outbreak?"); or
+    one right after "which"/"what" (`_noun_after_which`)."""
     t = tokens[n]
     rest = tokens[n + 1 :]
+    if _noun_after_which(tokens, n):
+        return True
     return (
         t.pos == "VERB"
         and t.lemma == t.text.lower()

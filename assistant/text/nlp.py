@@ -86,6 +86,7 @@ class Linguist:
         self.model = model
         self._nlp: Any = None
         self._lock = threading.Lock()
+        self._verb_forms: dict[str, frozenset[str]] | None = None
 
     @property
     def nlp(self) -> Any:
@@ -119,6 +120,19 @@ class Linguist:
     def analyse(self, question: str) -> Analysis:
         """The words (lemma, part of speech) and entities of a question."""
         return self.analyse_many([question])[0]
+
+    def verb_forms(self, lemma: str) -> frozenset[str]:
+        """The irregular forms of a verb ("say" -> said; "build" -> built), read backwards
+        from the lemmatizer's table of exceptions; empty for a regular verb."""
+        if self._verb_forms is None:
+            lemmatizer = self.nlp.get_pipe("lemmatizer")
+            exceptions = lemmatizer.lookups.get_table("lemma_exc")["verb"]
+            forms: dict[str, set[str]] = {}
+            for form, lemmas in exceptions.items():
+                for base in lemmas:
+                    forms.setdefault(base, set()).add(form)
+            self._verb_forms = {base: frozenset(f) for base, f in forms.items()}
+        return self._verb_forms.get(lemma, frozenset())
 
     def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
         """`analyse` for several texts in one batch (the sentences that may answer)."""
