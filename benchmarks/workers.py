@@ -41,6 +41,7 @@ import math
 import os
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -406,6 +407,8 @@ def main() -> None:
     if args.work:
         return work(args)
 
+    # Stopped with SIGTERM, still stop the servers and delete their folders.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runs: list[Run] = []
     scratch = Path(tempfile.mkdtemp(prefix="news-assistant-workers-"))
     try:
