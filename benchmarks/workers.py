@@ -265,9 +265,11 @@ class Run:
         return self.articles / self.wall
 
     def row(self, one: Run | None) -> list[str]:
-        ratio = f"{self.rate / one.rate:.2f}x" if one else "1.00x"
-        workers_cpu = sum(r["cpu"] for r in self.results) / self.wall
         refused = sum("refused" in r for r in self.results)
+        ratio = f"{self.rate / one.rate:.2f}x" if one else "1.00x"
+        if refused:  # only the shards of those let in were ingested: not comparable
+            ratio = "-"
+        workers_cpu = sum(r["cpu"] for r in self.results) / self.wall
         return [
             self.series,
             str(self.workers) + (f" ({refused} refused)" if refused else ""),
