@@ -25,9 +25,10 @@ the others.
 
 Printed for each run: articles, chunks, wall seconds (first start to last end), articles/s
 and the ratio to one worker of the same series, the CPU the workers used (user + sys from
-getrusage in each) and the servers' (the PostgreSQL server's processes and `chroma run`,
-from /proc) in cores (CPU seconds per wall second), and the load average just before the
-run. Each run's catalog is checked: every article once, no journal rows left, and Chroma
+getrusage in each), PostgreSQL's (the server's processes) and Chroma's (`chroma run`),
+from /proc, in cores (CPU seconds per wall second), all of it in CPU ms per article (it
+stays put when coordination costs nothing), and the load average just before the run.
+Each run's catalog is checked: every article once, no journal rows left, and Chroma
 holding exactly its chunks' vectors. Without --catalog-url a temporary PostgreSQL 15 is
 started (tests/postgres.py); a `chroma run` server is always started, on loopback.
 """
@@ -248,7 +249,7 @@ class Run:
     series: str
     workers: int
     results: list[dict[str, Any]]
-    server_cpu: float
+    server_cpu: list[float]  # CPU seconds: PostgreSQL's processes, then `chroma run`
     load: float
     check: str
 
@@ -269,7 +270,9 @@ class Run:
         ratio = f"{self.rate / one.rate:.2f}x" if one else "1.00x"
         if refused:  # only the shards of those let in were ingested: not comparable
             ratio = "-"
-        workers_cpu = sum(r["cpu"] for r in self.results) / self.wall
+        workers_cpu = sum(r["cpu"] for r in self.results)
+        servers = [f"{cpu / self.wall:.2f}" for cpu in self.server_cpu] or ["-", "-"]
+        per_article = (workers_cpu + sum(self.server_cpu)) / self.articles * 1000
         return [
             self.series,
             str(self.workers) + (f" ({refused} refused)" if refused else ""),
@@ -278,8 +281,9 @@ class Run:
             f"{self.wall:.1f}",
             f"{self.rate:.2f}",
             ratio,
-            f"{workers_cpu:.2f}",
-            f"{self.server_cpu / self.wall:.2f}" if self.server_cpu else "-",
+            f"{workers_cpu / self.wall:.2f}",
+            *servers,
+            f"{per_article:.0f}",
             f"{self.load:.2f}",
             self.check,
         ]
@@ -319,11 +323,11 @@ def start_workers(shard_paths: list[Path], options: list[str], folders: list[Pat
 
 
 def run_workers(shard_paths: list[Path], options: list[str], folders: list[Path],
-                cpu_of: list[int]) -> tuple[list[dict[str, Any]], float, float]:  # fmt: skip
-    """Start the workers at once; their results, the servers' CPU seconds and the load."""
+                cpu_of: list[int]) -> tuple[list[dict[str, Any]], list[float], float]:  # fmt: skip
+    """Start the workers at once; their results, each server's CPU seconds and the load."""
     procs = start_workers(shard_paths, options, folders)
     load = os.getloadavg()[0]
-    before = sum(tree_cpu(pid) for pid in cpu_of)
+    before = [tree_cpu(pid) for pid in cpu_of]
     for proc, _ in procs:
         proc.stdin.write("go\n")
         proc.stdin.close()
@@ -336,7 +340,7 @@ def run_workers(shard_paths: list[Path], options: list[str], folders: list[Path]
         results.append(json.loads(out.strip().splitlines()[-1]))
         errors.close()
     time.sleep(0.5)  # let PostgreSQL reap the workers' backends, so their CPU is counted
-    return results, sum(tree_cpu(pid) for pid in cpu_of) - before, load
+    return results, [tree_cpu(pid) - b for pid, b in zip(cpu_of, before, strict=True)], load
 
 
 def check_catalog(catalog_url: str, chroma_url: str, folder: Path, expected: int) -> str:
@@ -384,7 +388,7 @@ def embedded(counts: list[int], args: argparse.Namespace, scratch: Path) -> list
         options = ["--backend", args.backend, "--stand-in-worker"]
         print(f"embedded: {n} worker(s), one folder", file=sys.stderr, flush=True)
         results, _, load = run_workers(shards(DEV_CORPUS, args.limit, n), options, [folder] * n, [])
-        runs.append(Run("stand-in, embedded, one folder", n, results, 0.0, load, "-"))
+        runs.append(Run("stand-in, embedded, one folder", n, results, [], load, "-"))
     return runs
 
 
@@ -428,7 +432,8 @@ def main() -> None:
 
 def report(runs: list[Run], args: argparse.Namespace) -> None:
     rows = [["series", "workers", "articles", "chunks", "wall s", "articles/s", "vs 1 worker",
-             "workers' CPU (cores)", "servers' CPU (cores)", "load before", "check"]]  # fmt: skip
+             "workers' CPU (cores)", "PostgreSQL CPU", "Chroma CPU", "CPU ms / article",
+             "load before", "check"]]  # fmt: skip
     ones = {r.series: r for r in runs if r.workers == 1}
     for run in runs:
         rows.append(run.row(ones.get(run.series) if run.workers > 1 else None))
