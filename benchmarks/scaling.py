@@ -1,7 +1,7 @@
 """Question latency and index size at 1x, 4x and 16x the dev corpus, side by side.
 
     .venv/bin/python benchmarks/scaling.py --source ~/.cache/news-assistant/eval/<key> \
-        [--scales 1 4 16] [--n 50] [--backend onnx-int8] [--keep]
+        [--scales 1 4 16] [--n 50] [--backend onnx-int8] [--keep] [--postgres 1 4]
 
 `--source` is an index folder built by benchmarks/ingest.py or `assistant eval`. It is only
 read: every scale is a copy of it in the benchmark cache folder, built in a child process
@@ -32,6 +32,12 @@ hits every scale alike, a fresh question-vector cache for every timing:
   keyword         the BM25 keyword search alone (no model), to show where retrieval grows;
   bare Chroma     embed the question and collection.query(n_results=5);
   Chroma query    that query alone, the question's vector made before the clock started.
+With `--postgres 1 4`, those scales are measured again with the catalog and the keyword
+search in PostgreSQL: each one's catalog copied row for row into a new database (as
+benchmarks/postgres.py copies it, the trigger computing the keyword tsvectors), reading
+the same embedded Chroma folder, its questions interleaved with the others'; the ratio in
+brackets is against the smallest scale on the same catalog. Without --catalog-url a
+temporary PostgreSQL 15 is started (tests/postgres.py).
 Plus index size on disk per 1,000 articles, the RSS each scale adds once warmed, and the
 process's peak RSS. The build time of a scale is copying stored vectors, not embedding:
 it is NOT ingest cost (benchmarks/ingest.py measures that).
@@ -45,13 +51,15 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
-from common import DEV_QUESTIONS, cache_dir, child, emit, peak_mb, percentile, table
+from common import DEV_QUESTIONS, ROOT, cache_dir, child, emit, peak_mb, percentile, table
 
 from assistant.config import BACKENDS, DEFAULT_BACKEND
 
@@ -328,14 +336,21 @@ def rss_mb() -> float:
 class Scale:
     """One variant, opened as the assistant opens an index, with its timings."""
 
-    def __init__(self, scale: int, folder: Path, backend: str, embedder: Any) -> None:
+    def __init__(
+        self, scale: int, folder: Path, backend: str, embedder: Any, catalog_url: str | None = None
+    ) -> None:
         from assistant import Assistant
         from assistant.text.words import content_words
 
         self.scale, self.folder = scale, folder
+        self.catalog = "PostgreSQL" if catalog_url else "embedded"
         # One model for every scale (when given): the same vectors, less memory.
         self.assistant = Assistant(
-            index_dir=folder, auto_ingest=False, embedding_backend=backend, embedder=embedder
+            index_dir=folder,
+            auto_ingest=False,
+            embedding_backend=backend,
+            embedder=embedder,
+            catalog_url=catalog_url,
         )
         self.embedder = self.assistant.embedder
         index = self.assistant.index
@@ -375,7 +390,11 @@ class Scale:
             self.ms[name].append((time.perf_counter() - start) * 1000)
 
 
-def measure(folders: dict[int, Path], backend: str, n: int) -> tuple[list[Scale], dict]:
+def measure(
+    folders: dict[int, Path], backend: str, n: int, catalogs: dict[int, str] | None = None
+) -> tuple[list[Scale], dict]:
+    """Every scale on the embedded catalog, then on its PostgreSQL copy in `catalogs` (if
+    any), questions interleaved across all of them; and the RSS each embedded scale adds."""
     with DEV_QUESTIONS.open(encoding="utf-8") as f:
         questions = [json.loads(line)["question"] for line in f][:n]
     scales: list[Scale] = []
@@ -386,6 +405,9 @@ def measure(folders: dict[int, Path], backend: str, n: int) -> tuple[list[Scale]
             scales[0].embedder.embed(["load the model first"])
             import chromadb  # noqa: F401
         added[scale] = scales[-1].warm()
+    for scale, url in (catalogs or {}).items():
+        scales.append(Scale(scale, folders[scale], backend, scales[0].embedder, url))
+        scales[-1].warm()
     for q in questions:  # interleaved: a burst of load elsewhere hits every scale alike
         for s in scales:
             s.time(q)
@@ -396,16 +418,64 @@ def measure(folders: dict[int, Path], backend: str, n: int) -> tuple[list[Scale]
 
 
 def latency_table(scales: list[Scale]) -> str:
+    """p50 / p95 of every measure, and (in brackets) p50 against the smallest scale on the
+    same catalog."""
     names = list(scales[0].ms)
-    rows = [["scale", "chunks"] + [f"{n} p50 / p95 ms" for n in names]]
-    base = {n: percentile(scales[0].ms[n], 50) for n in names}
+    rows = [["scale", "catalog", "chunks"] + [f"{n} p50 / p95 ms" for n in names]]
+    first = {s.catalog: s for s in reversed(scales)}
     for s in scales:
         cells = []
         for n in names:
             p50, p95 = percentile(s.ms[n], 50), percentile(s.ms[n], 95)
-            cells.append(f"{p50:.0f} / {p95:.0f} ({p50 / base[n]:.2f}x)")
-        rows.append([f"{s.scale}x", f"{s.assistant.index.chunk_count():,}", *cells])
+            base = percentile(first[s.catalog].ms[n], 50)
+            cells.append(f"{p50:.0f} / {p95:.0f} ({p50 / base:.2f}x)")
+        chunks = f"{s.assistant.index.chunk_count():,}"
+        rows.append([f"{s.scale}x", s.catalog, chunks, *cells])
     return table(rows)
+
+
+def postgres_table(copies: dict[int, dict[str, float]], infos: dict[int, dict[str, Any]]) -> str:
+    rows = [["scale", "catalog MB in PostgreSQL", "MB / 1,000 articles", "copy s"]]
+    for scale, c in copies.items():
+        per = c["mb"] / infos[scale]["articles"] * 1000
+        rows.append([f"{scale}x", f"{c['mb']:,.0f}", f"{per:.0f}", f"{c['seconds']:.0f}"])
+    return table(rows)
+
+
+@contextmanager
+def postgres_copies(
+    folders: dict[int, Path], wanted: list[int], url: str | None
+) -> Iterator[tuple[dict[int, str], dict[int, dict[str, float]]]]:
+    """Each wanted scale's catalog copied into a new PostgreSQL database (as
+    benchmarks/postgres.py copies it): their URLs, and each copy's size and seconds."""
+    import psycopg
+    from postgres import TABLES, catalog_server, copy_catalog
+
+    if not wanted:
+        yield {}, {}
+        return
+    with catalog_server(url) as first:
+        server = first.rsplit("/", 1)[0]
+        urls, copies = {}, {}
+        for scale in wanted:
+            target = first if not urls else new_database(server)
+            print(f"copying the {scale}x catalog into PostgreSQL", file=sys.stderr, flush=True)
+            seconds = copy_catalog(folders[scale], target)
+            with psycopg.connect(target) as conn:
+                size = conn.execute(
+                    "SELECT sum(pg_total_relation_size(t)) FROM unnest(%s::regclass[]) t",
+                    ([*TABLES, "pending_vectors"],),
+                ).fetchone()[0]
+            urls[scale] = target
+            copies[scale] = {"mb": int(size) / 2**20, "seconds": seconds}
+        yield urls, copies
+
+
+def new_database(server: str) -> str:
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import new_database as make
+
+    return make(server)
 
 
 def size_table(infos: dict[int, dict[str, Any]], added: dict[int, float]) -> str:
@@ -462,6 +532,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50, help="how many dev questions")
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--keep", action="store_true", help="keep the built variants")
+    parser.add_argument(
+        "--postgres",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="SCALE",
+        help="these scales also with the catalog copied into PostgreSQL",
+    )
+    parser.add_argument("--catalog-url", help="a PostgreSQL server (default: a temporary one)")
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--base", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--base-scale", type=int, help=argparse.SUPPRESS)
@@ -474,8 +553,14 @@ def main() -> None:
     scales = sorted(set(args.scales))
     try:
         infos = prepare(source, scales, args.backend)
-        runs, added = measure({s: Path(infos[s]["folder"]) for s in scales}, args.backend, args.n)
-        report(source, infos, runs, added, args.n)
+        folders = {s: Path(infos[s]["folder"]) for s in scales}
+        wanted = sorted(set(args.postgres) & set(scales))
+        with postgres_copies(folders, wanted, args.catalog_url) as (urls, copies):
+            runs, added = measure(folders, args.backend, args.n, urls)
+            report(source, infos, runs, added, args.n)
+            if copies:
+                print()
+                print(postgres_table(copies, infos))
     finally:
         for scale in scales:  # a build cut short by Ctrl-C leaves a .partial: remove it
             folder = variant_dir(source, scale)

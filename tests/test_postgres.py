@@ -13,15 +13,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from assistant import Assistant
 from assistant.cli import main
 from assistant.config import BUNDLED_CORPUS
 from assistant.index import Index
+from assistant.index.catalog_write import swap
+from assistant.index.postgres import PostgresBackend
+from assistant.schema import Article, Chunk
 from tests.conftest import free_port, write
 
 # Collected again here, with `make_assistant` below pointing them at PostgreSQL and the
@@ -234,3 +240,116 @@ def test_a_bad_catalog_url_is_a_clear_error(tmp_path: Path, capsys) -> None:  # 
     err = capsys.readouterr().err
     assert "cannot reach the PostgreSQL catalog at postgresql://news:***@127.0.0.1" in err
     assert "s3cret" not in err and "--catalog-url" in err
+
+
+def test_two_writers_in_one_process_are_two_writers(catalog_url: str) -> None:
+    """Two ingests through one backend, on two threads (uploads in two chats): the first
+    to finish neither clears the other's journal nor lets another worker sweep what the
+    other is still writing; once the other ends unfinished, its journal is swept."""
+    backend, elsewhere = PostgresBackend(catalog_url), PostgresBackend(catalog_url)
+    journaled, finish = threading.Event(), threading.Event()
+
+    def second() -> None:
+        with backend.writer_lock():
+            backend.will_write(["second:1:0"])
+            journaled.set()
+            finish.wait(timeout=60)
+        backend.release()  # as Index.writer_lock does, without mark_clean: unfinished
+        backend.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        assert journaled.wait(timeout=60)
+        with backend.writer_lock():
+            backend.will_write(["first:1:0"])
+            backend.mark_clean()
+        backend.release()
+        swept: list[frozenset[str] | None] = []
+
+        def sweep(ids: frozenset[str] | None) -> int:
+            swept.append(ids)
+            return 0
+
+        elsewhere.recover(sweep)
+        journal = [r[0] for r in elsewhere.db.execute("SELECT chunk_id FROM pending_vectors")]
+        assert (swept, journal) == ([], ["second:1:0"]), "the second writer is still alive"
+    finally:
+        finish.set()
+        thread.join(timeout=60)
+    # The server lets go of a closed connection's lock a moment after the close.
+    deadline = time.monotonic() + 30
+    while not swept and time.monotonic() < deadline:
+        elsewhere.recover(sweep)
+        time.sleep(0.05)  # polling a condition
+    assert swept == [frozenset({"second:1:0"})]
+    backend.close()
+    elsewhere.close()
+
+
+class CountingConnection:
+    """A real catalog connection that counts the statements sent through it."""
+
+    def __init__(self, db: Any) -> None:
+        self.db, self.statements = db, 0
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        self.statements += 1
+        return self.db.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        self.statements += 1
+        return self.db.executemany(sql, parameters)
+
+    def __enter__(self) -> Any:
+        self.db.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.db.__exit__(*exc)
+
+
+def _articles(prefix: str, n: int, chunks: int) -> list[tuple[Article, list[Chunk]]]:
+    items = []
+    for i in range(n):
+        text = " ".join(f"Sentence {j} of {prefix} story {i}." for j in range(chunks))
+        article = Article(
+            f"{prefix}-{i}", f"{prefix} {i}", text, f"https://news.example/{prefix}/{i}"
+        )
+        step = len(text) // chunks
+        items.append((article, [
+            Chunk(f"{article.id}:{article.version}:{j}", article.id, j,
+                  text[j * step : (j + 1) * step], j * step, (j + 1) * step)
+            for j in range(chunks)
+        ]))  # fmt: skip
+    return items
+
+
+@pytest.mark.parametrize("backend", ["embedded", "postgres"])
+def test_a_catalog_write_takes_the_same_statements_for_few_articles_as_for_many(
+    backend: str, catalog_url: str, tmp_path: Path
+) -> None:
+    """On PostgreSQL a statement is a round trip, held under the write's article locks:
+    a write of 25 articles (added, then replaced) sends as many as a write of 2."""
+    index = Index(tmp_path / "index", catalog_url=catalog_url if backend == "postgres" else None)
+    counts = []
+    for n in (2, 25):  # 100 chunks: one statement's worth (catalog_write.py)
+        for edition in (1, 2):
+            items = _articles(f"e{edition}-n{n}", n, chunks=4)
+            if edition == 2:  # the same stories under new ids: each replaces one of edition 1
+                items = [(Article(a.id + "-new", a.title, a.text + " More.", a.url), cs)
+                         for a, cs in _articles(f"e1-n{n}", n, chunks=4)]  # fmt: skip
+                items = [(a, [Chunk(c.id.replace(c.article_id, a.id), a.id, c.index, c.text,
+                                    c.start, c.end) for c in cs]) for a, cs in items]  # fmt: skip
+            sentences = [
+                [((c.start, c.end), np.ones(8, np.float32))] for _, cs in items for c in cs
+            ]
+            db = CountingConnection(index.db)
+            stale = swap(db, items, (), sentences, index.store)
+            counts.append(db.statements)
+            assert len(stale) == (4 * n if edition == 2 else 0)
+    assert counts[0] == counts[2] and counts[1] == counts[3], counts
+    assert index.stats().articles == 27 and index.chunk_count() == 108
+    (stored,) = index.db.execute("SELECT count(*) FROM sentence_vectors").fetchone()
+    assert stored == 108
+    index.close()

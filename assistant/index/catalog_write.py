@@ -13,14 +13,14 @@ keywords.py), or the order of writes between the stores that keeps a crash harml
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..schema import Article, Chunk
 from ..sources import canonical_url
-from .catalog import FileRecord, SentenceVectors, batches
+from .catalog import FileRecord, SentenceVectors, batches, rows_for_ids
 from .connection import Connection
 
 
@@ -62,19 +62,25 @@ def swap(
 
     An article replaces the indexed one with the same id or the same canonical URL.
     `sentences`, if given, holds chunk i's sentence vectors at i.
+
+    A fixed number of statements per batch, not per article or chunk: on PostgreSQL each
+    statement is a round trip, and a transaction's article locks are held through all
+    of them.
     """
-    stale: list[str] = []
-    per_chunk = iter(sentences)
+    keys = {article.id: canonical_url(article.url) for article, _ in items}
+    urls = [key for key in keys.values() if key]
+    if len(keys) < len(items) or len(set(urls)) < len(urls):
+        raise ValueError("one write holds each article (and each canonical URL) once")
     new_ids = {c.id for _, cs in items for c in cs}
     with db:
         guard.lock(db, _keys(items))
-        for article, chunks in items:
-            key = canonical_url(article.url)
-            for old_id in [article.id, *_same_story(db, key, article.id)]:
-                stale += remove_article(db, old_id)
-            _insert_article(db, article, len(chunks), key)
-            for c in chunks:
-                _insert_chunk(db, article, c, next(per_chunk, ()))
+        stale = _remove(db, _replaced(db, keys))
+        db.executemany(
+            "INSERT INTO articles (id, version, title, url, published, source, "
+            "authors, path, n_chunks, url_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [_article_row(a, len(cs), keys[a.id]) for a, cs in items],
+        )
+        _insert_chunks(db, items, sentences)
         db.executemany(
             "INSERT INTO files VALUES (?,?,?) "
             "ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, ids = excluded.ids",
@@ -96,45 +102,58 @@ def _path(record: FileRecord) -> str:
     return record.path
 
 
-def _same_story(db: Connection, url_key: str | None, article_id: str) -> Iterator[str]:
-    """Other indexed articles with this canonical URL: the same story under another id."""
-    rows = db.execute(
-        "SELECT id FROM articles WHERE url_key = ? AND id != ?", (url_key, article_id)
+def _replaced(db: Connection, keys: dict[str, str | None]) -> list[str]:
+    """The indexed articles that these replace: the same id, or the same canonical URL
+    (the same story under another id)."""
+    urls = sorted({key for key in keys.values() if key})
+    rows = [
+        *rows_for_ids(db, "SELECT id FROM articles WHERE id IN ({marks})", sorted(keys)),
+        *rows_for_ids(db, "SELECT id FROM articles WHERE url_key IN ({marks})", urls),
+    ]
+    return sorted({row[0] for row in rows})
+
+
+def _article_row(article: Article, n_chunks: int, url_key: str | None) -> tuple[Any, ...]:
+    return (
+        article.id,
+        article.version,
+        article.title,
+        article.url,
+        article.published.isoformat() if article.published else None,
+        article.source,
+        json.dumps(list(article.authors)),
+        article.path,
+        n_chunks,
+        url_key,
     )
-    return (r[0] for r in rows)
 
 
-def _insert_article(db: Connection, article: Article, n_chunks: int, url_key: str | None) -> None:
-    db.execute(
-        "INSERT INTO articles (id, version, title, url, published, source, "
-        "authors, path, n_chunks, url_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            article.id,
-            article.version,
-            article.title,
-            article.url,
-            article.published.isoformat() if article.published else None,
-            article.source,
-            json.dumps(list(article.authors)),
-            article.path,
-            n_chunks,
-            url_key,
-        ),
-    )
-
-
-def _insert_chunk(
-    db: Connection, article: Article, chunk: Chunk, sentences: SentenceVectors
+def _insert_chunks(
+    db: Connection,
+    items: Sequence[tuple[Article, list[Chunk]]],
+    sentences: Sequence[SentenceVectors],
 ) -> None:
-    """The chunk and its sentence vectors, stored as float16."""
-    (rowid,) = db.execute(
-        'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?) '
-        "RETURNING rowid",
-        (chunk.id, article.id, chunk.index, chunk.start, chunk.end, chunk.text),
-    ).fetchone()
+    """The chunks, 100 rows a statement in their order (so their rowids follow it), then
+    every sentence vector in one batch, stored as float16."""
+    chunks = [(a.id, c) for a, cs in items for c in cs]
+    rowids: dict[str, int] = {}
+    for batch in batches(chunks, 100):
+        marks = ",".join(["(?,?,?,?,?,?)"] * len(batch))
+        values = [v for a, c in batch for v in (c.id, a, c.index, c.start, c.end, c.text)]
+        rows = db.execute(
+            f'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES {marks} '
+            "RETURNING id, rowid",
+            values,
+        )
+        rowids.update((chunk_id, rowid) for chunk_id, rowid in rows)
+    per_chunk = iter(sentences)
     db.executemany(
         'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) VALUES (?,?,?,?,?)',
-        [(rowid, article.id, a, b, v.astype(np.float16).tobytes()) for (a, b), v in sentences],
+        [
+            (rowids[c.id], a, start, end, v.astype(np.float16).tobytes())
+            for a, c in chunks
+            for (start, end), v in next(per_chunk, ())
+        ],
     )
 
 
@@ -142,12 +161,10 @@ def remove_articles(
     db: Connection, article_ids: Iterable[str], guard: Guard = UNGUARDED
 ) -> list[str]:
     """Remove these articles and their chunks in one transaction; return the chunk ids."""
-    stale: list[str] = []
     ids = sorted(set(article_ids))
     with db:
         guard.lock(db, ids)
-        for article_id in ids:
-            stale += remove_article(db, article_id)
+        stale = _remove(db, ids)
         # A file with no articles left is forgotten, so that it is read again if it
         # comes back.
         db.execute(
@@ -157,16 +174,16 @@ def remove_articles(
     return stale
 
 
-def remove_article(db: Connection, article_id: str) -> list[str]:
-    """Remove one article, its chunks and their sentence vectors (no commit)."""
-    rows = db.execute("SELECT rowid, id FROM chunks WHERE article_id = ?", (article_id,))
-    rowids, ids = [], []
-    for rowid, chunk_id in rows:
-        rowids.append(rowid)
-        ids.append(chunk_id)
-    for batch in batches(rowids, 500):
+def _remove(db: Connection, article_ids: list[str]) -> list[str]:
+    """Remove these articles, their chunks and their sentence vectors (no commit); return
+    the chunk ids."""
+    rows = list(
+        rows_for_ids(db, "SELECT rowid, id FROM chunks WHERE article_id IN ({marks})", article_ids)
+    )
+    for batch in batches([rowid for rowid, _ in rows], 500):
         marks = ",".join("?" * len(batch))
         db.execute(f"DELETE FROM sentence_vectors WHERE chunk IN ({marks})", batch)
         db.execute(f"DELETE FROM chunks WHERE rowid IN ({marks})", batch)
-    db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-    return ids
+    for batch in batches(article_ids, 500):
+        db.execute(f"DELETE FROM articles WHERE id IN ({','.join('?' * len(batch))})", batch)
+    return [chunk_id for _, chunk_id in rows]

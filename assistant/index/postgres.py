@@ -16,9 +16,13 @@ compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agre
 - Writers run side by side. A catalog write is one transaction that first takes an
   advisory transaction lock on each article id and canonical URL it touches (in one
   order, so two writers never wait in a circle): two workers given the same story
-  replace it one after the other and never both insert it.
-- Crash recovery: a writer holds a session advisory lock (its identity) for as long as it
-  writes, and journals in `pending_vectors` the chunk ids whose vectors may become
+  replace it one after the other and never both insert it. The locks are taken in one
+  statement, and the write sends a fixed number of statements per batch
+  (catalog_write.py), so a transaction holds them for a few round trips, not one per
+  chunk.
+- Crash recovery: a writer (an ingest: one per thread, so two ingests in one process are
+  two writers) holds a session advisory lock (its identity) for as long as it writes,
+  and journals in `pending_vectors` the chunk ids whose vectors may become
   orphans (before upserting them, and, in the catalog transaction, those it drops). The
   server releases a killed writer's lock with its connection; the next ingest finds
   journal rows whose writer holds no lock and sweeps only those ids, never the vectors a
@@ -187,11 +191,9 @@ class PostgresBackend:
         self.url = url
         self.location = f"the catalog at {redact(url)}"
         self.embedding_model = embedding_model
-        self._local = threading.local()
+        self._local = threading.local()  # each thread's connection, and writer if it writes
         self._schema_lock = threading.Lock()
         self._schema_ready = False
-        self._writer: int | None = None
-        self._writer_conn: Any = None
         self._stats: tuple[float, int, float] | None = None  # when read, chunks, mean length
 
     # -- the catalog -------------------------------------------------------------------
@@ -286,9 +288,13 @@ class PostgresBackend:
     # -- writers -----------------------------------------------------------------------
 
     def lock(self, db: Any, keys: Sequence[str]) -> None:
-        """Hold each key's advisory transaction lock, in the order of the lock numbers."""
-        for number in sorted({_lock_number(key) for key in keys}):
-            db.execute("SELECT pg_advisory_xact_lock(?)", (number,))
+        """Hold each key's advisory transaction lock, taken in the order of the lock numbers
+        (unnest reads the sorted array in order) by one statement, one round trip."""
+        numbers = sorted({_lock_number(key) for key in keys})
+        if numbers:
+            db.execute(
+                "SELECT count(pg_advisory_xact_lock(n)) FROM unnest(?::bigint[]) AS n", (numbers,)
+            ).fetchone()
 
     def dropping(self, db: Any, chunk_ids: Sequence[str]) -> None:
         if chunk_ids:
@@ -305,19 +311,24 @@ class PostgresBackend:
         )
 
     def _claim(self) -> int:
-        """This backend's writer number, whose session lock it holds on a connection of
-        its own until `release()` (or until it dies, when the server lets go)."""
-        if self._writer is None:
+        """This thread's writer number, whose session lock it holds on a connection of
+        its own until `release()` (or until it dies, when the server lets go).
+
+        One per thread, not one per backend: two ingests in one process (uploads in two
+        chats) are two writers, so the first to finish neither clears the other's journal
+        nor lets go of the lock that keeps it from being swept as a dead writer's."""
+        writer: int | None = getattr(self._local, "writer", None)
+        if writer is None:
             conn = connect(self.url)
             while True:
-                number = random.randrange(1, 2**31)
+                writer = random.randrange(1, 2**31)
                 held = conn.execute(
-                    "SELECT pg_try_advisory_lock(%s, %s)", (_WRITERS, number)
+                    "SELECT pg_try_advisory_lock(%s, %s)", (_WRITERS, writer)
                 ).fetchone()[0]
                 if held:
                     break
-            self._writer, self._writer_conn = number, conn
-        return self._writer
+            self._local.writer, self._local.writer_conn = writer, conn
+        return writer
 
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
@@ -326,12 +337,14 @@ class PostgresBackend:
         yield
 
     def mark_clean(self) -> None:
-        if self._writer is not None:
-            self.db.execute("DELETE FROM pending_vectors WHERE writer = ?", (self._writer,))
+        writer = getattr(self._local, "writer", None)
+        if writer is not None:
+            self.db.execute("DELETE FROM pending_vectors WHERE writer = ?", (writer,))
 
     def recover(self, sweep: Sweep) -> int:
         """Sweeps the ids journaled by writers that hold no lock (dead ones), except those
         a live writer journaled too; one query when no writer died."""
+        writer = getattr(self._local, "writer", None)
         rows = self.db.execute(
             """SELECT p.writer, p.chunk_id FROM pending_vectors p
                WHERE NOT EXISTS (
@@ -340,8 +353,8 @@ class PostgresBackend:
                      AND l.objid = p.writer::oid AND l.granted
                      AND l.database = (SELECT oid FROM pg_database
                                        WHERE datname = current_database()))"""
-            + (" AND p.writer <> ?" if self._writer is not None else ""),
-            (_WRITERS, self._writer) if self._writer is not None else (_WRITERS,),
+            + (" AND p.writer <> ?" if writer is not None else ""),
+            (_WRITERS, writer) if writer is not None else (_WRITERS,),
         ).fetchall()
         if not rows:
             return 0
@@ -357,9 +370,10 @@ class PostgresBackend:
         return removed
 
     def release(self) -> None:
-        """Let go of the writer number (its journal rows, if any are left, become a dead
-        writer's, swept by the next ingest)."""
-        conn, self._writer, self._writer_conn = self._writer_conn, None, None
+        """Let go of this thread's writer number (its journal rows, if any are left, become
+        a dead writer's, swept by the next ingest)."""
+        conn = getattr(self._local, "writer_conn", None)
+        self._local.writer, self._local.writer_conn = None, None
         if conn is not None:
             conn.close()
 
