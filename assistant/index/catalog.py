@@ -1,9 +1,9 @@
 """The SQLite catalog: its schema, opening it, and the queries that read it.
 
 The catalog is the source of truth for what is indexed: each article's version and
-metadata, its chunks' spans and text, each chunk's sentence vectors (float16), and the
-digests of files read without error. A chunk id that the catalog does not list is not
-indexed, whatever Chroma or the keyword index holds.
+metadata, its chunks' spans and text, each chunk's sentence vectors (int8, coded by
+sentence_codec.py), and the digests of files read without error. A chunk id that the
+catalog does not list is not indexed, whatever Chroma or the keyword index holds.
 
 Every function takes the connection to use (the index keeps one per thread).
 
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexError_
+from . import sentence_codec
 from .connection import Connection
 from .keywords import KeywordDoc
 from .scope import Scope, sql_scope
@@ -381,12 +382,17 @@ def sentence_vectors(
            WHERE article_id = ? AND start >= ? AND "end" <= ?""",
         (article_id, start, end),
     )
-    return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
+    spans, blobs = [], []
+    for a, b, blob in rows:
+        spans.append((a, b))
+        blobs.append(bytes(blob))
+    return dict(zip(spans, sentence_codec.decode(blobs), strict=True))
 
 
 def sentence_matrix(db: Connection, ids: Sequence[str]) -> tuple[list[str], list[int], np.ndarray]:
-    """The sentence vectors of these chunks as one matrix (float16, a row per sentence),
-    a chunk's rows together: (the chunks that have any, each one's first row, matrix).
+    """The sentence vectors of these chunks as one matrix (float32 unit vectors, a row
+    per sentence), a chunk's rows together: (the chunks that have any, each one's first
+    row, matrix).
 
     One matrix rather than an array per chunk: the caller scores every sentence in one
     product, and a candidate list's ~450 rows are read and joined once.
@@ -396,15 +402,14 @@ def sentence_matrix(db: Connection, ids: Sequence[str]) -> tuple[list[str], list
              ORDER BY sv.chunk, sv.start"""
     rows = list(rows_for_ids(db, sql, ids))
     if not rows:
-        return [], [], np.empty((0, 0), dtype=np.float16)
+        return [], [], np.empty((0, 0), dtype=np.float32)
     chunks: list[str] = []
     starts: list[int] = []
     for i, (cid, _) in enumerate(rows):
         if not chunks or cid != chunks[-1]:
             chunks.append(cid)
             starts.append(i)
-    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float16)
-    return chunks, starts, matrix.reshape(len(rows), -1)
+    return chunks, starts, sentence_codec.decode([bytes(blob) for _, blob in rows])
 
 
 # -- helpers ---------------------------------------------------------------------------

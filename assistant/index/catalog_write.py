@@ -16,10 +16,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
-import numpy as np
-
 from ..schema import Article, Chunk
 from ..sources import canonical_url
+from . import sentence_codec
 from .catalog import FileRecord, SentenceVectors, batches
 from .connection import Connection
 
@@ -126,7 +125,7 @@ def _insert_article(db: Connection, article: Article, n_chunks: int, url_key: st
 def _insert_chunk(
     db: Connection, article: Article, chunk: Chunk, sentences: SentenceVectors
 ) -> None:
-    """The chunk and its sentence vectors, stored as float16."""
+    """The chunk and its sentence vectors (sentence_codec.py)."""
     (rowid,) = db.execute(
         'INSERT INTO chunks (id, article_id, idx, start, "end", text) VALUES (?,?,?,?,?,?) '
         "RETURNING rowid",
@@ -134,7 +133,7 @@ def _insert_chunk(
     ).fetchone()
     db.executemany(
         'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) VALUES (?,?,?,?,?)',
-        [(rowid, article.id, a, b, v.astype(np.float16).tobytes()) for (a, b), v in sentences],
+        [(rowid, article.id, a, b, sentence_codec.encode(v)) for (a, b), v in sentences],
     )
 
 
