@@ -131,7 +131,7 @@ def test_ingest_stores_sentence_vectors_and_deletes_them_with_the_article(make_a
     ).fetchall()
     assert all(title in ("Alpha", "Beta") for *_, title in rows)
     stored = assistant.index.sentence_vectors(alpha, 0, 10**6)
-    assert all(v.dtype == np.float16 and abs(np.linalg.norm(v) - 1) < 1e-2 for v in stored.values())
+    assert all(v.dtype == np.float32 and abs(np.linalg.norm(v) - 1) < 1e-5 for v in stored.values())
     assistant.index.delete([alpha])
     assert _sentence_rows(assistant, alpha) == 0
     assert _sentence_rows(assistant) == 2, "the other article keeps its sentences"
