@@ -58,7 +58,6 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
-CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
 """
 
 
@@ -130,6 +129,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Keyword search moved to Tantivy (keywords.py), which Index builds from the
         # chunks and articles tables when it is missing.
         conn.execute("DROP TABLE IF EXISTS chunks_fts")
+        # Sentences are found through their chunks (`sentence_vectors`): an index by
+        # article was their largest after the vectors themselves.
+        conn.execute("DROP INDEX IF EXISTS sentence_vectors_span")
 
 
 def check_model(conn: Connection, where: str, model: str | None) -> None:
@@ -375,11 +377,15 @@ def sentence_vectors(
 ) -> dict[Span, np.ndarray]:
     """(start, end) -> unit vector of the stored sentences inside `article[start:end]`.
 
-    Overlapping chunks both hold the sentences they share; either vector will do.
+    Overlapping chunks both hold the sentences they share; either vector will do (the
+    later chunk's, as it comes). Found through the article's chunks (each has a few), so
+    the sentences need no index of their own by article.
     """
     rows = db.execute(
-        """SELECT start, "end", vector FROM sentence_vectors
-           WHERE article_id = ? AND start >= ? AND "end" <= ?""",
+        """SELECT sv.start, sv."end", sv.vector FROM chunks c
+           JOIN sentence_vectors sv ON sv.chunk = c.rowid
+           WHERE c.article_id = ? AND sv.start >= ? AND sv."end" <= ?
+           ORDER BY sv.chunk, sv.start""",
         (article_id, start, end),
     )
     spans, blobs = [], []

@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BYTEA NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
-CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
+DROP INDEX IF EXISTS sentence_vectors_span;
 CREATE TABLE IF NOT EXISTS pending_vectors (writer INTEGER NOT NULL, chunk_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pending_vectors_writer ON pending_vectors(writer);
 CREATE OR REPLACE FUNCTION word_count(body TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
