@@ -257,10 +257,9 @@ class Originals:
                 ],
             )
             db.executemany(
-                'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) '
-                "VALUES (?,?,?,?,?)",
+                'INSERT INTO sentence_vectors (chunk, start, "end", vector) VALUES (?,?,?,?)',
                 [
-                    (rowid[s[0]], new_article[s[0]], s[1], s[2], sentence_codec.encode(v))
+                    (rowid[s[0]], s[1], s[2], sentence_codec.encode(v))
                     for s, v in zip(self.sentences, sentence_vectors, strict=True)
                 ],
             )

@@ -111,9 +111,11 @@ class CountingEmbedder:
 
 
 def _sentence_rows(assistant: Assistant, article_id: str | None = None) -> int:
-    sql, args = "SELECT count(*) FROM sentence_vectors", ()
+    """Sentence rows in all (orphans too), or of one article's chunks."""
+    sql, args = "SELECT count(*) FROM sentence_vectors s", ()
     if article_id:
-        sql, args = sql + " WHERE article_id = ?", (article_id,)
+        sql += " JOIN chunks c ON c.rowid = s.chunk WHERE c.article_id = ?"
+        args = (article_id,)
     return int(assistant.index.db.execute(sql, args).fetchone()[0])
 
 

@@ -238,3 +238,42 @@ def test_an_index_with_float16_sentence_vectors_still_answers(make_assistant, tm
     assert np.allclose(mixed, int8, atol=1e-3)
     assert np.allclose(np.linalg.norm(mixed, axis=1), 1, atol=1e-5)
     assert assistant.ask(question).text == expected
+
+
+def test_an_older_catalog_loses_the_article_ids_of_its_sentences(make_assistant, tmp_path: Path):
+    """Older catalogs kept each sentence's article id, and an index by it: opening one
+    drops both (the sentence's chunk names the article), keeping every vector."""
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assistant = make_assistant()
+    assert assistant.ingest([tmp_path / "news"]).ok
+    index, question = assistant.index, "How much did the bridge repairs cost?"
+    expected = assistant.ask(question).text
+    ids = [r[0] for r in index.db.execute("SELECT id FROM chunks")]
+    _, _, vectors = index.sentence_matrix(ids)
+    with index.db:  # as an older version made it
+        index.db.execute(
+            "ALTER TABLE sentence_vectors ADD COLUMN article_id TEXT NOT NULL DEFAULT ''"
+        )
+        index.db.execute(
+            "UPDATE sentence_vectors SET article_id = "
+            "(SELECT c.article_id FROM chunks c WHERE c.rowid = sentence_vectors.chunk)"
+        )
+        index.db.execute(
+            "CREATE INDEX sentence_vectors_span ON sentence_vectors(article_id, start)"
+        )
+    index.close()
+
+    reopened = make_assistant()
+    columns = [
+        d[0]
+        for d in reopened.index.db.execute("SELECT * FROM sentence_vectors LIMIT 0").description
+    ]
+    assert columns == ["chunk", "start", "end", "vector"]
+    assert reopened.index.db.execute(
+        "SELECT count(*) FROM sentence_vectors sv JOIN chunks c ON c.rowid = sv.chunk"
+    ).fetchone()[0] == len(vectors)
+    assert np.array_equal(reopened.index.sentence_matrix(ids)[2], vectors)
+    assert reopened.ask(question).text == expected
+    write(tmp_path / "news" / "bridge.md", ARTICLE.replace("12 million", "15 million"))
+    assert len(reopened.ingest([tmp_path / "news"]).updated) == 1, "and it takes new writes"
+    assert "15 million" in reopened.ask(question).text

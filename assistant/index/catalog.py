@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS sentence_vectors (
-    chunk INTEGER NOT NULL REFERENCES chunks(rowid), article_id TEXT NOT NULL,
+    chunk INTEGER NOT NULL REFERENCES chunks(rowid),
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
@@ -121,7 +121,7 @@ def connect(folder: Path, embedding_model: str | None) -> sqlite3.Connection:
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a catalog made by an older version up to this schema."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    columns = _columns(conn, "articles")
     with conn:
         if "url_key" not in columns:
             conn.execute("ALTER TABLE articles ADD COLUMN url_key TEXT")
@@ -132,6 +132,26 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Sentences are found through their chunks (`sentence_vectors`): an index by
         # article was their largest after the vectors themselves.
         conn.execute("DROP INDEX IF EXISTS sentence_vectors_span")
+    if "article_id" in _columns(conn, "sentence_vectors"):
+        _drop_sentence_articles(conn)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _drop_sentence_articles(conn: sqlite3.Connection) -> None:
+    """Drop the article id that older catalogs kept on every sentence row (the chunk
+    says it). Once, in a write transaction that looks again, since another process may
+    be opening the same catalog; the table is rewritten, a few seconds for a large one."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if "article_id" in _columns(conn, "sentence_vectors"):
+            conn.execute("ALTER TABLE sentence_vectors DROP COLUMN article_id")
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def check_model(conn: Connection, where: str, model: str | None) -> None:

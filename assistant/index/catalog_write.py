@@ -132,8 +132,8 @@ def _insert_chunk(
         (chunk.id, article.id, chunk.index, chunk.start, chunk.end, chunk.text),
     ).fetchone()
     db.executemany(
-        'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) VALUES (?,?,?,?,?)',
-        [(rowid, article.id, a, b, sentence_codec.encode(v)) for (a, b), v in sentences],
+        'INSERT INTO sentence_vectors (chunk, start, "end", vector) VALUES (?,?,?,?)',
+        [(rowid, a, b, sentence_codec.encode(v)) for (a, b), v in sentences],
     )
 
 
