@@ -38,7 +38,7 @@ TABLES = {
     "articles": "id, version, title, url, published, source, authors, path, n_chunks, url_key",
     "files": "path, digest, ids",
     "chunks": 'rowid, id, article_id, idx, start, "end", text',
-    "sentence_vectors": 'chunk, article_id, start, "end", vector',
+    "sentence_vectors": 'chunk, start, "end", vector',
 }
 
 

@@ -62,6 +62,8 @@ import numpy as np
 from common import DEV_QUESTIONS, ROOT, cache_dir, child, emit, peak_mb, percentile, table
 
 from assistant.config import BACKENDS, DEFAULT_BACKEND
+from assistant.index import sentence_codec
+from assistant.index.vector_store import chroma_meta
 
 SIGMA = 0.025  # noise per dimension of a copy's vectors: cosine ~0.9 to the original
 DROP = 0.10  # share of words a copy's keyword-index text loses
@@ -162,10 +164,8 @@ class Originals:
         self.articles = articles  # id, version, title, url, published, source, authors, n
         self.chunks = chunks  # rowid, id, article_id, idx, start, end, text, title
         self.vectors = np.empty((0, 0), dtype=np.float32)
-        self.documents: list[str] = []
-        self.metadatas: list[dict[str, Any]] = []
         self.sentences: list[tuple[int, int, int]] = []  # chunk rowid, start, end
-        self.sentence_vectors = np.empty((0, 0), dtype=np.float16)
+        self.sentence_vectors = np.empty((0, 0), dtype=np.float32)
 
     @classmethod
     def load(cls, index: Any) -> Originals:
@@ -188,32 +188,29 @@ class Originals:
         ids = [c[1] for c in self.chunks]
         vectors = []
         for i in range(0, len(ids), 1000):
-            got = collection.get(
-                ids=ids[i : i + 1000], include=["embeddings", "documents", "metadatas"]
-            )
+            got = collection.get(ids=ids[i : i + 1000], include=["embeddings"])
             order = {cid: j for j, cid in enumerate(got["ids"])}
             for cid in ids[i : i + 1000]:
                 j = order[cid]  # Chroma does not promise the order of `ids`
                 vectors.append(got["embeddings"][j])
-                self.documents.append(got["documents"][j])
-                self.metadatas.append(got["metadatas"][j])
         self.vectors = np.asarray(vectors, dtype=np.float32)
 
     def _load_sentences(self, db: sqlite3.Connection) -> None:
         rows = db.execute(
             'SELECT s.chunk, s.start, s."end", s.vector FROM sentence_vectors s '
-            f"WHERE instr(s.article_id, '{MARK}') = 0 ORDER BY s.rowid"
+            "JOIN chunks c ON c.rowid = s.chunk "
+            f"WHERE instr(c.article_id, '{MARK}') = 0 ORDER BY s.rowid"
         ).fetchall()
         self.sentences = [(r[0], r[1], r[2]) for r in rows]
-        blobs = [np.frombuffer(r[3], dtype=np.float16) for r in rows]
-        self.sentence_vectors = np.stack(blobs) if blobs else np.empty((0, 384), np.float16)
+        decoded = sentence_codec.decode([r[3] for r in rows])
+        self.sentence_vectors = decoded if rows else np.empty((0, 384), np.float32)
 
     def add_copy(self, index: Any, k: int) -> None:
         """Copy k of every original: Chroma first, then the catalog in one transaction."""
         rng = np.random.default_rng(k)
         articles = {a[0]: _copy_article(a, k) for a in self.articles}
         chunk_ids = [_copy_chunk_id(c[1], k) for c in self.chunks]
-        metadatas = [_copy_meta(m, articles[m["article_id"]]) for m in self.metadatas]
+        metadatas = [chroma_meta(_as_article(articles[c[2]])) for c in self.chunks]
         vectors = _jitter(self.vectors, rng)
         collection = index.collection
         step = collection._client.get_max_batch_size()
@@ -221,7 +218,6 @@ class Originals:
             collection.add(
                 ids=chunk_ids[i : i + step],
                 embeddings=vectors[i : i + step],
-                documents=self.documents[i : i + step],
                 metadatas=metadatas[i : i + step],
             )
         self._write_keywords(index, articles, chunk_ids, rng)
@@ -253,7 +249,7 @@ class Originals:
         first = int(db.execute("SELECT coalesce(max(rowid), 0) FROM chunks").fetchone()[0]) + 1
         rowid = {c[0]: first + i for i, c in enumerate(self.chunks)}
         new_article = {c[0]: articles[c[2]][0] for c in self.chunks}
-        sentence_vectors = _jitter(self.sentence_vectors.astype(np.float32), rng)
+        sentence_vectors = _jitter(self.sentence_vectors, rng)
         with db:
             db.executemany(
                 "INSERT INTO articles (id, version, title, url, published, source, authors, "
@@ -269,10 +265,9 @@ class Originals:
                 ],
             )
             db.executemany(
-                'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) '
-                "VALUES (?,?,?,?,?)",
+                'INSERT INTO sentence_vectors (chunk, start, "end", vector) VALUES (?,?,?,?)',
                 [
-                    (rowid[s[0]], new_article[s[0]], s[1], s[2], v.astype(np.float16).tobytes())
+                    (rowid[s[0]], s[1], s[2], sentence_codec.encode(v))
                     for s, v in zip(self.sentences, sentence_vectors, strict=True)
                 ],
             )
@@ -301,14 +296,12 @@ def _copy_chunk_id(chunk_id: str, k: int) -> str:
     return f"{key}{MARK}{k}:{version}:{position}"
 
 
-def _copy_meta(meta: dict[str, Any], article: tuple[Any, ...]) -> dict[str, Any]:
-    out = {**meta, "article_id": article[0]}
-    if article[3]:
-        out["url"] = article[3]
-    if article[4]:
-        out["published"] = article[4]
-        out["published_int"] = int(article[4].replace("-", ""))
-    return out
+def _as_article(row: tuple[Any, ...]) -> Any:
+    """A copied articles row as the Article whose Chroma metadata it gets (source, day)."""
+    from assistant.schema import Article
+
+    published = date.fromisoformat(row[4]) if row[4] else None
+    return Article(id=row[0], title=row[2], text="", source=row[5], published=published)
 
 
 def _jitter(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -111,9 +111,11 @@ class CountingEmbedder:
 
 
 def _sentence_rows(assistant: Assistant, article_id: str | None = None) -> int:
-    sql, args = "SELECT count(*) FROM sentence_vectors", ()
+    """Sentence rows in all (orphans too), or of one article's chunks."""
+    sql, args = "SELECT count(*) FROM sentence_vectors s", ()
     if article_id:
-        sql, args = sql + " WHERE article_id = ?", (article_id,)
+        sql += " JOIN chunks c ON c.rowid = s.chunk WHERE c.article_id = ?"
+        args = (article_id,)
     return int(assistant.index.db.execute(sql, args).fetchone()[0])
 
 
@@ -131,7 +133,7 @@ def test_ingest_stores_sentence_vectors_and_deletes_them_with_the_article(make_a
     ).fetchall()
     assert all(title in ("Alpha", "Beta") for *_, title in rows)
     stored = assistant.index.sentence_vectors(alpha, 0, 10**6)
-    assert all(v.dtype == np.float16 and abs(np.linalg.norm(v) - 1) < 1e-2 for v in stored.values())
+    assert all(v.dtype == np.float32 and abs(np.linalg.norm(v) - 1) < 1e-5 for v in stored.values())
     assistant.index.delete([alpha])
     assert _sentence_rows(assistant, alpha) == 0
     assert _sentence_rows(assistant) == 2, "the other article keeps its sentences"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.errors import IndexError_
-from assistant.index import KEYWORD_DIR
+from assistant.index import KEYWORD_DIR, Scope, vector_store
 from assistant.index.catalog import CATALOG_FILE
 from tests.conftest import write
 
@@ -183,3 +185,95 @@ def test_an_old_chunk_id_maps_to_its_successor(make_assistant, tmp_path: Path):
     new = assistant.index.successors([old])[old]
     assert new.id != old and "15 million" in new.text
     assert assistant.index.successors(["not-a-chunk-id"]) == {}
+
+
+def test_chroma_keeps_vectors_and_only_the_metadata_its_filters_read(
+    make_assistant, tmp_path: Path
+):
+    """The chunks' texts are the catalog's: Chroma holds no documents, and of each chunk's
+    article only the outlet and the day, which a search filtered inside Chroma reads."""
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    write(tmp_path / "news" / "ferry.md", "# Ferry timetable\n\nThe ferry runs every hour.\n")
+    assistant = make_assistant()
+    assert assistant.ingest([tmp_path / "news"]).ok
+    index = assistant.index
+    held = index.collection.get(include=["documents", "metadatas"])
+    assert len(held["ids"]) == index.chunk_count() == 2
+    assert held["documents"] == [None, None]
+    metadatas = [m or {} for m in held["metadatas"]]
+    assert sorted(metadatas, key=len) == [{}, {"source": "Test Gazette", "published_int": 20240301}]
+    vector = assistant.embedder.embed_query("When did the harbour bridge reopen?")
+    for scope in (Scope(sources=("Test Gazette",)), Scope(since=date(2024, 3, 1))):
+        (hit,) = vector_store.nearest(index.collection, vector, 2, scope=scope)
+        assert index.get_chunks([hit[0]])[hit[0]].title == "Harbour bridge reopens"
+    answer = assistant.ask("How much did the bridge repairs cost?")
+    assert "12 million euros" in answer.text, "the text comes from the catalog"
+
+
+def test_an_index_with_float16_sentence_vectors_still_answers(make_assistant, tmp_path: Path):
+    """Catalogs written before int8 hold float16 sentence vectors (even-length rows): they
+    are read as they are, beside the int8 rows written since (odd length)."""
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assistant = make_assistant()
+    assert assistant.ingest([tmp_path / "news"]).ok
+    index, question = assistant.index, "How much did the bridge repairs cost?"
+    expected = assistant.ask(question).text
+    (chunk_id,) = [r[0] for r in index.db.execute("SELECT id FROM chunks")]
+    _, _, int8 = index.sentence_matrix([chunk_id])
+    rows = index.db.execute("SELECT chunk, start, vector FROM sentence_vectors ORDER BY start")
+    rows = [(chunk, start, bytes(blob)) for chunk, start, blob in rows.fetchall()]
+    dim = int8.shape[1]
+    assert len(rows) == 3 and {len(blob) for *_, blob in rows} == {dim + 5}
+    with index.db:  # every other row as an older version wrote it
+        for chunk, start, _ in rows[::2]:
+            old = int8[[r[1] for r in rows].index(start)].astype(np.float16).tobytes()
+            index.db.execute(
+                "UPDATE sentence_vectors SET vector = ? WHERE chunk = ? AND start = ?",
+                (old, chunk, start),
+            )
+    lengths = [len(bytes(r[0])) for r in index.db.execute("SELECT vector FROM sentence_vectors")]
+    assert sorted(lengths) == [dim + 5, 2 * dim, 2 * dim]
+    chunks, _, mixed = index.sentence_matrix([chunk_id])
+    assert chunks == [chunk_id] and mixed.dtype == np.float32
+    assert np.allclose(mixed, int8, atol=1e-3)
+    assert np.allclose(np.linalg.norm(mixed, axis=1), 1, atol=1e-5)
+    assert assistant.ask(question).text == expected
+
+
+def test_an_older_catalog_loses_the_article_ids_of_its_sentences(make_assistant, tmp_path: Path):
+    """Older catalogs kept each sentence's article id, and an index by it: opening one
+    drops both (the sentence's chunk names the article), keeping every vector."""
+    write(tmp_path / "news" / "bridge.md", ARTICLE)
+    assistant = make_assistant()
+    assert assistant.ingest([tmp_path / "news"]).ok
+    index, question = assistant.index, "How much did the bridge repairs cost?"
+    expected = assistant.ask(question).text
+    ids = [r[0] for r in index.db.execute("SELECT id FROM chunks")]
+    _, _, vectors = index.sentence_matrix(ids)
+    with index.db:  # as an older version made it
+        index.db.execute(
+            "ALTER TABLE sentence_vectors ADD COLUMN article_id TEXT NOT NULL DEFAULT ''"
+        )
+        index.db.execute(
+            "UPDATE sentence_vectors SET article_id = "
+            "(SELECT c.article_id FROM chunks c WHERE c.rowid = sentence_vectors.chunk)"
+        )
+        index.db.execute(
+            "CREATE INDEX sentence_vectors_span ON sentence_vectors(article_id, start)"
+        )
+    index.close()
+
+    reopened = make_assistant()
+    columns = [
+        d[0]
+        for d in reopened.index.db.execute("SELECT * FROM sentence_vectors LIMIT 0").description
+    ]
+    assert columns == ["chunk", "start", "end", "vector"]
+    assert reopened.index.db.execute(
+        "SELECT count(*) FROM sentence_vectors sv JOIN chunks c ON c.rowid = sv.chunk"
+    ).fetchone()[0] == len(vectors)
+    assert np.array_equal(reopened.index.sentence_matrix(ids)[2], vectors)
+    assert reopened.ask(question).text == expected
+    write(tmp_path / "news" / "bridge.md", ARTICLE.replace("12 million", "15 million"))
+    assert len(reopened.ingest([tmp_path / "news"]).updated) == 1, "and it takes new writes"
+    assert "15 million" in reopened.ask(question).text

@@ -33,7 +33,10 @@ from tests.conftest import free_port, write
 # Collected again here, with `make_assistant` below pointing them at PostgreSQL and the
 # Chroma server: the behaviour both backends share.
 from tests.test_ingest import (  # noqa: F401
+    test_an_index_with_float16_sentence_vectors_still_answers,
+    test_an_older_catalog_loses_the_article_ids_of_its_sentences,
     test_changed_file_replaces_its_chunks,
+    test_chroma_keeps_vectors_and_only_the_metadata_its_filters_read,
     test_one_bad_file_never_stops_the_others,
     test_reingest_of_unchanged_files_embeds_nothing,
     test_sync_removes_articles_whose_files_are_gone,

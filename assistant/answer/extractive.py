@@ -193,7 +193,8 @@ class ExtractiveAnswerer(Answerer):
         for row, i in enumerate(missing):
             found[i] = fresh[row]
         vectors = np.stack([np.asarray(v, dtype=np.float32) for v in found])
-        # float16 storage rounds a little: renormalise so that dot products stay cosines.
+        # The model's vectors may be a little off unit length: renormalise so that dot
+        # products stay cosines (the stored ones come back renormalised already).
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def _newest_first(

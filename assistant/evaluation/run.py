@@ -43,9 +43,10 @@ METRICS = (
 CURVE_K = 20
 log = logging.getLogger(__name__)
 # Part of the cache key: bump it when ingest starts storing something new (2: sentence
-# vectors; 3: sentences found by spaCy; 4: titles for datelines), so an index cached by
-# older code is rebuilt instead of silently reused.
-INDEX_FORMAT = 4
+# vectors; 3: sentences found by spaCy; 4: titles for datelines; 5: int8 sentence
+# vectors, no chunk texts in Chroma), so an index cached by older code is rebuilt instead
+# of silently reused.
+INDEX_FORMAT = 5
 
 
 def default_cache_dir() -> Path:

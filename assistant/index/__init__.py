@@ -9,6 +9,7 @@ Owns how articles, chunks and vectors are kept and found again:
     connection.py     the connection the catalog's SQL runs on, in either database
     catalog.py        the catalog (the source of truth): schema and reads
     catalog_write.py  changes to the catalog, one transaction per write
+    sentence_codec.py how a sentence vector is kept: int8, a scale per vector
     vector_store.py   chunk vectors in Chroma (the only chromadb import)
     keywords.py       BM25 over title and text in Tantivy (the only tantivy import)
     scope.py          date and outlet filters, pushed into every store

@@ -1,9 +1,9 @@
 """The SQLite catalog: its schema, opening it, and the queries that read it.
 
 The catalog is the source of truth for what is indexed: each article's version and
-metadata, its chunks' spans and text, each chunk's sentence vectors (float16), and the
-digests of files read without error. A chunk id that the catalog does not list is not
-indexed, whatever Chroma or the keyword index holds.
+metadata, its chunks' spans and text, each chunk's sentence vectors (int8, coded by
+sentence_codec.py), and the digests of files read without error. A chunk id that the
+catalog does not list is not indexed, whatever Chroma or the keyword index holds.
 
 Every function takes the connection to use (the index keeps one per thread).
 
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import IndexError_
+from . import sentence_codec
 from .connection import Connection
 from .keywords import KeywordDoc
 from .scope import Scope, sql_scope
@@ -53,11 +54,10 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE TABLE IF NOT EXISTS sentence_vectors (
-    chunk INTEGER NOT NULL REFERENCES chunks(rowid), article_id TEXT NOT NULL,
+    chunk INTEGER NOT NULL REFERENCES chunks(rowid),
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
-CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
 """
 
 
@@ -121,7 +121,7 @@ def connect(folder: Path, embedding_model: str | None) -> sqlite3.Connection:
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a catalog made by an older version up to this schema."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    columns = _columns(conn, "articles")
     with conn:
         if "url_key" not in columns:
             conn.execute("ALTER TABLE articles ADD COLUMN url_key TEXT")
@@ -129,6 +129,29 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Keyword search moved to Tantivy (keywords.py), which Index builds from the
         # chunks and articles tables when it is missing.
         conn.execute("DROP TABLE IF EXISTS chunks_fts")
+        # Sentences are found through their chunks (`sentence_vectors`): an index by
+        # article was their largest after the vectors themselves.
+        conn.execute("DROP INDEX IF EXISTS sentence_vectors_span")
+    if "article_id" in _columns(conn, "sentence_vectors"):
+        _drop_sentence_articles(conn)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _drop_sentence_articles(conn: sqlite3.Connection) -> None:
+    """Drop the article id that older catalogs kept on every sentence row (the chunk
+    says it). Once, in a write transaction that looks again, since another process may
+    be opening the same catalog; the table is rewritten, a few seconds for a large one."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if "article_id" in _columns(conn, "sentence_vectors"):
+            conn.execute("ALTER TABLE sentence_vectors DROP COLUMN article_id")
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def check_model(conn: Connection, where: str, model: str | None) -> None:
@@ -374,19 +397,28 @@ def sentence_vectors(
 ) -> dict[Span, np.ndarray]:
     """(start, end) -> unit vector of the stored sentences inside `article[start:end]`.
 
-    Overlapping chunks both hold the sentences they share; either vector will do.
+    Overlapping chunks both hold the sentences they share; either vector will do (the
+    later chunk's, as it comes). Found through the article's chunks (each has a few), so
+    the sentences need no index of their own by article.
     """
     rows = db.execute(
-        """SELECT start, "end", vector FROM sentence_vectors
-           WHERE article_id = ? AND start >= ? AND "end" <= ?""",
+        """SELECT sv.start, sv."end", sv.vector FROM chunks c
+           JOIN sentence_vectors sv ON sv.chunk = c.rowid
+           WHERE c.article_id = ? AND sv.start >= ? AND sv."end" <= ?
+           ORDER BY sv.chunk, sv.start""",
         (article_id, start, end),
     )
-    return {(a, b): np.frombuffer(blob, dtype=np.float16) for a, b, blob in rows}
+    spans, blobs = [], []
+    for a, b, blob in rows:
+        spans.append((a, b))
+        blobs.append(bytes(blob))
+    return dict(zip(spans, sentence_codec.decode(blobs), strict=True))
 
 
 def sentence_matrix(db: Connection, ids: Sequence[str]) -> tuple[list[str], list[int], np.ndarray]:
-    """The sentence vectors of these chunks as one matrix (float16, a row per sentence),
-    a chunk's rows together: (the chunks that have any, each one's first row, matrix).
+    """The sentence vectors of these chunks as one matrix (float32 unit vectors, a row
+    per sentence), a chunk's rows together: (the chunks that have any, each one's first
+    row, matrix).
 
     One matrix rather than an array per chunk: the caller scores every sentence in one
     product, and a candidate list's ~450 rows are read and joined once.
@@ -396,15 +428,14 @@ def sentence_matrix(db: Connection, ids: Sequence[str]) -> tuple[list[str], list
              ORDER BY sv.chunk, sv.start"""
     rows = list(rows_for_ids(db, sql, ids))
     if not rows:
-        return [], [], np.empty((0, 0), dtype=np.float16)
+        return [], [], np.empty((0, 0), dtype=np.float32)
     chunks: list[str] = []
     starts: list[int] = []
     for i, (cid, _) in enumerate(rows):
         if not chunks or cid != chunks[-1]:
             chunks.append(cid)
             starts.append(i)
-    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float16)
-    return chunks, starts, matrix.reshape(len(rows), -1)
+    return chunks, starts, sentence_codec.decode([bytes(blob) for _, blob in rows])
 
 
 # -- helpers ---------------------------------------------------------------------------

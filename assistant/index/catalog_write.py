@@ -16,10 +16,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-import numpy as np
-
 from ..schema import Article, Chunk
 from ..sources import canonical_url
+from . import sentence_codec
 from .catalog import FileRecord, SentenceVectors, batches, rows_for_ids
 from .connection import Connection
 
@@ -134,7 +133,7 @@ def _insert_chunks(
     sentences: Sequence[SentenceVectors],
 ) -> None:
     """The chunks, 100 rows a statement in their order (so their rowids follow it), then
-    every sentence vector in one batch, stored as float16."""
+    every sentence vector in one batch (sentence_codec.py)."""
     chunks = [(a.id, c) for a, cs in items for c in cs]
     rowids: dict[str, int] = {}
     for batch in batches(chunks, 100):
@@ -148,9 +147,9 @@ def _insert_chunks(
         rowids.update((chunk_id, rowid) for chunk_id, rowid in rows)
     per_chunk = iter(sentences)
     db.executemany(
-        'INSERT INTO sentence_vectors (chunk, article_id, start, "end", vector) VALUES (?,?,?,?,?)',
+        'INSERT INTO sentence_vectors (chunk, start, "end", vector) VALUES (?,?,?,?)',
         [
-            (rowids[c.id], a, start, end, v.astype(np.float16).tobytes())
+            (rowids[c.id], start, end, sentence_codec.encode(v))
             for a, c in chunks
             for (start, end), v in next(per_chunk, ())
         ],

@@ -79,11 +79,19 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_words ON chunks USING GIN (words);
 CREATE TABLE IF NOT EXISTS sentence_vectors (
-    chunk BIGINT NOT NULL REFERENCES chunks(rowid), article_id TEXT COLLATE "C" NOT NULL,
+    chunk BIGINT NOT NULL REFERENCES chunks(rowid),
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BYTEA NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sentence_vectors_chunk ON sentence_vectors(chunk);
-CREATE INDEX IF NOT EXISTS sentence_vectors_span ON sentence_vectors(article_id, start);
+-- Older catalogs: sentences are found through their chunks, which name the article.
+-- Looked up first, since ALTER TABLE locks the table even when it changes nothing.
+DROP INDEX IF EXISTS sentence_vectors_span;
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+               AND table_name = 'sentence_vectors' AND column_name = 'article_id') THEN
+        ALTER TABLE sentence_vectors DROP COLUMN article_id;
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS pending_vectors (writer INTEGER NOT NULL, chunk_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pending_vectors_writer ON pending_vectors(writer);
 CREATE OR REPLACE FUNCTION word_count(body TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$

@@ -255,7 +255,6 @@ class Index:
         self,
         items: Sequence[tuple[Article, list[Chunk]]],
         vectors: np.ndarray,
-        embed_texts: Sequence[str],
         files: Sequence[FileRecord] = (),
         sentences: Sequence[SentenceVectors] = (),
     ) -> None:
@@ -272,7 +271,7 @@ class Index:
             raise ValueError("one vector (and one list of sentence vectors) per chunk is required")
         if chunks:
             self.store.will_write([c.id for c in chunks])
-            vector_store.upsert(self.collection, items, vectors, embed_texts)
+            vector_store.upsert(self.collection, items, vectors)
             catalog.record_vectors_location(self.db, self.vectors_location)
             self.store.keyword_write(
                 KeywordDoc(c.id, a.title, c.text, a.published, a.source)

@@ -98,36 +98,33 @@ def _http_client(url: str, settings: Any) -> Any:
 
 
 def upsert(
-    collection: Any,
-    items: Sequence[tuple[Article, list[Chunk]]],
-    vectors: np.ndarray,
-    embed_texts: Sequence[str],
+    collection: Any, items: Sequence[tuple[Article, list[Chunk]]], vectors: np.ndarray
 ) -> None:
-    """Write every chunk of `items` with its vector (row i is chunk i) and metadata."""
+    """Write every chunk of `items` with its vector (row i is chunk i) and metadata.
+
+    No documents: the catalog holds the chunks' text and is what every reader asks for
+    it, and Chroma would keep each text three times (in its metadata table, and in a
+    trigram full-text index's content and postings).
+    """
     collection.upsert(
         ids=[c.id for _, cs in items for c in cs],
         embeddings=vectors,
-        documents=list(embed_texts),
-        metadatas=[chroma_meta(a, c) for a, cs in items for c in cs],
+        metadatas=[chroma_meta(a) for a, cs in items for _ in cs],
     )
 
 
-def chroma_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "article_id": article.id,
-        "version": article.version,
-        "title": article.title,
-        "start": chunk.start,
-        "end": chunk.end,
-    }
+def chroma_meta(article: Article) -> dict[str, Any] | None:
+    """What a filtered search reads (scope.py's `chroma_where`): the outlet and the day.
+
+    Nothing else: Chroma keeps a row per key per chunk, with an index on each value, and
+    what else a chunk is (its article, title, span, URL) is the catalog's to say.
+    """
+    meta: dict[str, Any] = {}
     if article.source:
         meta["source"] = article.source
     if article.published:
-        meta["published"] = article.published.isoformat()
         meta["published_int"] = day_number(article.published)  # for date ranges
-    if article.url:
-        meta["url"] = article.url
-    return meta
+    return meta or None
 
 
 def nearest(

@@ -263,7 +263,7 @@ class Ingestor:
             _in_article(c, len(text) - len(c.text), s, v)
             for c, text, s, v in zip(chunks, texts, spans, pooled, strict=True)
         ]
-        self.index.write(run.pending, vectors, texts, run.pending_files, sentences)
+        self.index.write(run.pending, vectors, run.pending_files, sentences)
         run.report.chunks_embedded += len(texts)
         run.settle(len(run.pending))
         run.pending, run.pending_files, run.pending_chunks = [], [], 0

@@ -218,9 +218,8 @@ class Retriever:
         chunks, starts, matrix = self.index.sentence_matrix(ids)
         if not chunks:
             return []
-        # One product over all sentences (in float32: float16 products are slow in numpy),
-        # then the best per chunk.
-        best = np.maximum.reduceat(matrix.astype(np.float32) @ query, starts)
+        # One product over all sentences, then the best per chunk.
+        best = np.maximum.reduceat(matrix @ query, starts)
         return sorted(zip(chunks, best.tolist(), strict=True), key=lambda cs: -cs[1])
 
     def _news_order(
