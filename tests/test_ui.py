@@ -442,3 +442,16 @@ def test_the_chat_is_kept_under_one_key_readable_after_a_restart(make_assistant)
     assert first["storage_key"] == again["storage_key"] == other["storage_key"]
     assert first["secret"] == again["secret"] != other["secret"]  # another index's chat
     assert restored_chat(first["default_value"]) == ([], [])
+
+
+def test_an_upload_summary_names_what_was_kept_with_a_warning(make_assistant, tmp_path: Path):
+    assistant = make_assistant()
+    undated = write(
+        tmp_path / "in" / "undated.md",
+        '---\ntitle: "Ferry returns"\npublished: "sometime soon-ish"\n---\n\n'
+        "The ferry returned to the harbour.\n",
+    )
+    report = ingest_uploads(assistant, [str(undated)], is_upload=_ANY)
+    assert "1 added" in report and "1 warning" in report
+    warned = report.split("Kept, with a warning:", 1)[1]
+    assert "undated.md" in warned and str(tmp_path) not in warned

@@ -147,12 +147,18 @@ def ingest_uploads(
 
 
 def ingest_summary(report: IngestReport, strip: str = "") -> str:
-    """The report as Markdown: counts, then each file that failed and why (`strip`ped)."""
+    """The report as Markdown: counts, then each file that failed and why, then each
+    warning (an article kept without a date it could not read, a file skipped), its
+    place `strip`ped."""
     lines = [escape_markdown(report.summary().capitalize()) + "."]
-    if report.failed:
-        lines += ["", "These could not be read (the other files were kept):"]
-        lines += [
-            f"- {escape_markdown(where.removeprefix(strip))}: {escape_markdown(reason)}"
-            for where, reason in report.failed
-        ]
+    for heading, problems in (
+        ("These could not be read (the other files were kept):", report.failed),
+        ("Kept, with a warning:", report.warnings),
+    ):
+        if problems:
+            lines += ["", heading]
+            lines += [
+                f"- {escape_markdown(where.removeprefix(strip))}: {escape_markdown(reason)}"
+                for where, reason in problems
+            ]
     return "\n".join(lines)
