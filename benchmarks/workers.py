@@ -43,14 +43,12 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,43 +148,23 @@ def work(args: argparse.Namespace) -> None:
 # -- the servers ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _heartbeat(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @contextmanager
 def chroma_server() -> Iterator[tuple[str, int]]:
-    """`chroma run` on a free loopback port in a temporary folder: its URL and pid."""
-    exe = Path(sys.executable).with_name("chroma")
+    """`chroma run` on a free loopback port in a temporary folder (tests/chroma.py): its
+    URL and pid."""
+    sys.path.insert(0, str(ROOT))
+    from tests.chroma import chroma_server as run_chroma
+
     folder = Path(tempfile.mkdtemp(prefix="news-assistant-chroma-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    cmd = [str(exe), "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port",
-           str(port)]  # fmt: skip
-    with (folder / "server.log").open("w") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while not _heartbeat(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"chroma run did not start: {folder / 'server.log'}")
-                time.sleep(0.1)  # polling a condition
-            yield url, proc.pid
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            shutil.rmtree(folder, ignore_errors=True)
+    try:
+        with ExitStack() as stack:
+            try:
+                server = stack.enter_context(run_chroma(folder))
+            except RuntimeError as exc:  # it did not start; the benchmark's own errors pass
+                raise SystemExit(str(exc)) from exc
+            yield server
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

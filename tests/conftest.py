@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +13,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.config import BUNDLED_CORPUS
+from tests.chroma import chroma_server as run_chroma
 from tests.postgres import new_database, postgres_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -70,43 +66,14 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     return write(path, "".join(json.dumps(r) + "\n" for r in records))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _heartbeat(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server, started from the `chroma` next to this Python, telemetry off."""
-    exe = Path(sys.executable).with_name("chroma")
-    if not exe.exists():
-        pytest.fail(f"{exe} is missing: the chromadb package installs it (scripts/setup)")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("w")
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    cmd = [str(exe), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not _heartbeat(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"chroma run did not start: {(data / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    try:
+        with run_chroma(tmp_path_factory.mktemp("chroma-server")) as (url, _):
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
-from tests.conftest import free_port, write
+from tests.chroma import free_port
+from tests.conftest import write
 
 # Collected again here, with `make_assistant` below pointing them at the server.
 from tests.test_ingest import (  # noqa: F401

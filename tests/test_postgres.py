@@ -28,7 +28,8 @@ from assistant.index import Index
 from assistant.index.catalog_write import swap
 from assistant.index.postgres import PostgresBackend
 from assistant.schema import Article, Chunk
-from tests.conftest import free_port, write
+from tests.chroma import free_port
+from tests.conftest import write
 
 # Collected again here, with `make_assistant` below pointing them at PostgreSQL and the
 # Chroma server: the behaviour both backends share.
