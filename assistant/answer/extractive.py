@@ -171,7 +171,7 @@ class ExtractiveAnswerer(Answerer):
         out = np.array([passages[c.passage].followed for c in candidates], dtype=bool)
         if not out.any():
             return out
-        rest = asked.words - stems(" ".join(asked.names))
+        rest = asked.words - asked.name_stems
         followed = [int(i) for i in np.flatnonzero(out)]
         if asked.wants or asked.wants_names:
             self._read(followed, candidates, read)
@@ -323,9 +323,7 @@ def _named_evidence(asked: Asked, passages: list[Passage], candidates: list[Span
     other words itself ("Arthur Mensch, who previously worked at Google DeepMind" for
     "Where did Arthur Mensch work before?"). The small encoder gives such a sentence a low
     cosine to a short question; holding the names is the evidence instead."""
-    # Through the same filter as the sentences' words: a name's digits and stop words ("3"
-    # of "Claude 3", "the" of "the Lindqvist Bridge") are never among them.
-    names = stems(" ".join(asked.names))
+    names = asked.name_stems
     if not names:
         return np.zeros(len(candidates), dtype=bool)
     rest = asked.words - names

@@ -91,6 +91,12 @@ class Asked:
         """Whether a name of unknown type may answer (a person, an organisation ...)."""
         return bool(set(self.wants) & set(NAMED))
 
+    @property
+    def name_stems(self) -> set[str]:
+        """Its names' words stemmed as a sentence's are: their digits and stop words ("3"
+        of "Claude 3", "the" of "the Lindqvist Bridge") are never among a sentence's."""
+        return stems(" ".join(self.names))
+
     def in_question(self, text: str) -> bool:
         """Whether a candidate answer mostly repeats the question ("Mistral AI" for a
         question about Mistral): half or more of its words are the question's."""
