@@ -1,6 +1,7 @@
 """Question latency on an index built by benchmarks/ingest.py: ask() against its parts.
 
     .venv/bin/python benchmarks/questions.py --limit 300 [--backend onnx] [--n 100]
+    .venv/bin/python benchmarks/questions.py --index FOLDER [--n 100]
 
 Measured in one process, one question at a time, after one warm-up question:
   ask()           Assistant.ask, the extractive answer with citations, end to end;
@@ -15,6 +16,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from common import DEV_QUESTIONS, percentile, subset, table
 from ingest import index_dir
@@ -39,11 +41,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="the index of the first N articles")
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--n", type=int, default=100, help="how many questions")
+    parser.add_argument(
+        "--index", type=Path, help="an existing index folder instead (e.g. an eval's cached one)"
+    )
     args = parser.parse_args()
 
     from assistant import Assistant
 
-    folder = index_dir(subset(args.limit), args.backend)
+    folder = args.index or index_dir(subset(args.limit), args.backend)
     if not (folder / "catalog.sqlite3").exists():
         raise SystemExit(f"no index at {folder}: run benchmarks/ingest.py with the same flags")
     assistant = Assistant(index_dir=folder, auto_ingest=False, embedding_backend=args.backend)

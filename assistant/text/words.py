@@ -35,6 +35,8 @@ def content_words(text: str) -> set[str]:
 
 def fold(text: str) -> str:
     """`text` without accents: "Timothée" and "Timothee" are one name in news copy."""
+    if text.isascii():  # most news copy: nothing to fold, and no per-character walk
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -52,6 +54,8 @@ def stem(word: str) -> str:
     return str(stemmer.stemWord(word))
 
 
-def stems(text: str) -> set[str]:
-    """The stems of a text's content words, accents folded."""
-    return {stem(w) for w in content_words(fold(text))}
+@lru_cache(maxsize=8192)
+def stems(text: str) -> frozenset[str]:
+    """The stems of a text's content words, accents folded (memoised: an answer compares
+    each candidate sentence and title with the question several times)."""
+    return frozenset(stem(w) for w in content_words(fold(text)))
