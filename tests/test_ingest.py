@@ -13,7 +13,7 @@ import pytest
 from assistant.errors import IndexError_
 from assistant.index import KEYWORD_DIR, Scope, vector_store
 from assistant.index.catalog import CATALOG_FILE
-from tests.conftest import write
+from tests.conftest import write, write_jsonl
 
 ARTICLE = """---
 title: Harbour bridge reopens
@@ -33,6 +33,67 @@ def test_reingest_of_unchanged_files_embeds_nothing(make_assistant, tmp_path: Pa
     again = assistant.ingest([tmp_path / "news"])
     assert again.chunks_embedded == 0
     assert len(again.unchanged) == 1 and not again.added and not again.updated
+
+
+UNDATED = "---\ntitle: Ferry returns\npublished: sometime soon-ish\n---\nThe ferry returned.\n"
+
+
+def test_an_unchanged_files_warnings_are_reported_again(
+    make_assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A file skipped as unchanged still has no date: every ingest says so, naming the file
+    as it was given that time; once the file is fixed, it no longer does."""
+    folder = tmp_path / "news"
+    undated = write(folder / "undated.md", UNDATED)
+    write_jsonl(
+        folder / "lines.jsonl",
+        [
+            {"id": "dated", "text": "The dam was drained.", "date": "2024-03-01"},
+            {"id": "undated", "text": "The mill closed.", "date": "31/02/2024"},
+        ],
+    )
+    assistant = make_assistant()
+    first = assistant.ingest([folder])
+    assert len(first.added) == 3 and [w for w, _ in first.warnings] == [
+        f"{folder}/lines.jsonl:2",
+        f"{folder}/undated.md",
+    ]
+    again = assistant.ingest([folder])
+    assert len(again.unchanged) == 3 and again.chunks_embedded == 0
+    assert again.warnings == first.warnings
+    monkeypatch.chdir(tmp_path)
+    named = assistant.ingest(["news"])
+    assert len(named.unchanged) == 3
+    assert named.warnings == [
+        ("news/lines.jsonl:2", first.warnings[0][1]),
+        ("news/undated.md", first.warnings[1][1]),
+    ]
+    write(undated, UNDATED.replace("sometime soon-ish", "2024-03-05"))
+    fixed = assistant.ingest([folder])
+    assert len(fixed.updated) == 1 and fixed.warnings == first.warnings[:1]
+    assert assistant.ingest([folder]).warnings == fixed.warnings
+
+
+def test_an_older_catalog_learns_its_files_warnings_by_reading_them_once_more(
+    make_assistant, tmp_path: Path
+):
+    """Older catalogs kept no warnings with their files: opening one adds the column, and
+    the next ingest reads each such file again (embedding nothing) to learn them."""
+    write(tmp_path / "news" / "undated.md", UNDATED)
+    assistant = make_assistant()
+    first = assistant.ingest([tmp_path / "news"])
+    assert len(first.added) == 1 and len(first.warnings) == 1
+    with assistant.index.db:  # as an older version made it
+        assistant.index.db.execute("ALTER TABLE files DROP COLUMN warnings")
+    assistant.index.close()
+
+    reopened = make_assistant()
+    again = reopened.ingest([tmp_path / "news"])
+    assert again.unchanged == first.added and again.chunks_embedded == 0
+    assert again.warnings == first.warnings
+    (stored,) = reopened.index.db.execute("SELECT warnings FROM files").fetchone()
+    assert stored is not None and "sometime soon-ish" in stored
+    assert reopened.ingest([tmp_path / "news"]).warnings == first.warnings
 
 
 def test_changed_file_replaces_its_chunks(make_assistant, tmp_path: Path):
