@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sqlite3
 from datetime import date
@@ -13,6 +15,7 @@ import pytest
 from assistant.errors import IndexError_
 from assistant.index import KEYWORD_DIR, Scope, vector_store
 from assistant.index.catalog import CATALOG_FILE
+from assistant.sources import path_text
 from tests.conftest import write, write_jsonl
 
 ARTICLE = """---
@@ -94,6 +97,39 @@ def test_an_older_catalog_learns_its_files_warnings_by_reading_them_once_more(
     (stored,) = reopened.index.db.execute("SELECT warnings FROM files").fetchone()
     assert stored is not None and "sometime soon-ish" in stored
     assert reopened.ingest([tmp_path / "news"]).warnings == first.warnings
+
+
+def test_file_names_that_are_not_utf8_are_read_kept_apart_and_synced(
+    make_assistant, tmp_path: Path
+):
+    """On Linux a file name is bytes. A Latin-1 name (in a Latin-1 folder) is read like any
+    other: recorded, named in messages and made an id with its odd bytes written \\xNN,
+    titled with U+FFFD, known again while unchanged, and removed by --sync once gone. Two
+    names that differ only in such bytes are two articles."""
+    folder = tmp_path / os.fsdecode(b"caf\xe9s")
+    folder.mkdir()
+    cafe = folder / os.fsdecode(b"caf\xe9.json")
+    cafe.write_text(json.dumps({"text": "The new cafe on the square opened on Monday."}))
+    bakery = folder / os.fsdecode(b"caf\xe8.json")
+    bakery.write_text(json.dumps({"title": "Bakery", "text": "The bakery closed on Friday."}))
+    (folder / os.fsdecode(b"empty\xff.txt")).write_bytes(b"")
+    assistant = make_assistant()
+    report = assistant.ingest([folder])
+    assert sorted(report.added) == sorted(path_text(p) for p in (cafe, bakery))
+    assert report.failed == [(f"{path_text(folder)}/empty\\xff.txt", "file is empty")]
+    rows = assistant.index.db.execute("SELECT id, title, path FROM articles ORDER BY title")
+    assert [(title, path) for _, title, path in rows] == [
+        ("Bakery", path_text(bakery.resolve())),
+        ("Caf\ufffd", path_text(cafe.resolve())),
+    ]
+    answer = assistant.ask("When did the new cafe open?")
+    assert "Monday" in answer.text and answer.citations[0].article_id == path_text(cafe)
+
+    again = assistant.ingest([folder])
+    assert len(again.unchanged) == 2 and again.chunks_embedded == 0 and not again.added
+    bakery.unlink()
+    synced = assistant.ingest([folder], sync=True)
+    assert synced.removed == [path_text(bakery)] and assistant.stats().articles == 1
 
 
 def test_changed_file_replaces_its_chunks(make_assistant, tmp_path: Path):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from ..schema import Article, Chunk
-from ..sources import canonical_url
+from ..sources import canonical_url, path_text
 from . import sentence_codec
 from .catalog import FileRecord, SentenceVectors, batches, rows_for_ids
 from .connection import Connection
@@ -127,7 +127,7 @@ def _article_row(article: Article, n_chunks: int, url_key: str | None) -> tuple[
         article.published.isoformat() if article.published else None,
         article.source,
         json.dumps(list(article.authors)),
-        article.path,
+        path_text(article.path) if article.path else None,
         n_chunks,
         url_key,
     )

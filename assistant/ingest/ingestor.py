@@ -38,6 +38,7 @@ from ..sources import (
     canonical_url,
     discover,
     looks_like_url,
+    path_text,
     read_data,
     read_file,
     sniff_suffix,
@@ -89,9 +90,15 @@ class _Unit:
 
     where: str
     suffix: str
-    path: str | None = None  # resolved file path: recorded in the catalog, for --sync
+    path: str | None = None  # resolved file path: its articles', and recorded for --sync
     data: bytes | None = None  # already read (stdin)
     estimate: int = 1  # how many articles it probably holds, for the progress bar
+
+    @property
+    def key(self) -> str | None:
+        """The file's path as the catalog records it (`path_text`: a name that is not
+        UTF-8 is written with escapes), by which it is known again and synced."""
+        return path_text(self.path) if self.path is not None else None
 
 
 class Ingestor:
@@ -167,7 +174,7 @@ class Ingestor:
         except OSError as exc:
             run.fail(SourceError(unit.where, f"cannot read file ({exc.strerror or exc})"))
             return
-        if unit.path and self._skip_unchanged_file(unit, digest, run):
+        if unit.key and self._skip_unchanged_file(unit, unit.key, digest, run):
             return
         if unit.path is not None:
             items = read_file(Path(unit.where), data, unit.path)
@@ -180,26 +187,25 @@ class Ingestor:
             troubled |= not self._accept(item, run, ids)
             if run.stopped:
                 return
-        if unit.path:
-            run.files_read.add(unit.path)
+        if unit.key:
+            run.files_read.add(unit.key)
             if troubled:
-                run.troubled.add(unit.path)
+                run.troubled.add(unit.key)
             else:
                 warnings = _in_file(run.report.warnings[warned:], printable(unit.where))
-                run.pending_files.append(FileRecord(unit.path, digest, tuple(ids), warnings))
+                run.pending_files.append(FileRecord(unit.key, digest, tuple(ids), warnings))
 
-    def _skip_unchanged_file(self, unit: _Unit, digest: str, run: _Run) -> bool:
+    def _skip_unchanged_file(self, unit: _Unit, key: str, digest: str, run: _Run) -> bool:
         """A file read cleanly before, byte for byte the same, whose articles are all
         indexed: its articles are unchanged, and the warnings reading it gave still hold."""
-        assert unit.path is not None
-        before = run.files.get(unit.path)
+        before = run.files.get(key)
         if before is None or before.digest != digest or before.warnings is None:
             return False
         if not all(i in run.known for i in before.ids):
             return False
         if any(i in run.ids for i in before.ids):
             return False  # an id also in another file this run: read it to report that
-        run.files_read.add(unit.path)
+        run.files_read.add(key)
         run.ids.update(before.ids)
         run.report.unchanged += before.ids
         run.report.warnings += [(printable(unit.where) + at, what) for at, what in before.warnings]
@@ -287,9 +293,9 @@ class Ingestor:
                 continue
             root = Path(raw).expanduser().resolve()
             indexed = (
-                self.index.paths_under(str(root))
+                self.index.paths_under(path_text(root))
                 if root.is_dir()
-                else self.index.articles_by_path([str(root)])
+                else self.index.articles_by_path([path_text(root)])
             )
             for path, ids in indexed.items():
                 if path not in run.troubled:
