@@ -192,6 +192,18 @@ def test_missing_path_is_reported(make_assistant, tmp_path: Path):
     assert report.failed == [(str(tmp_path / "nowhere"), "no such file or directory")]
 
 
+def test_a_name_no_file_can_have_is_reported(make_assistant, tmp_path: Path):
+    """Only the Python API can be given one (argv holds no NUL, and decodes what is not
+    UTF-8 to the surrogates a file system gives)."""
+    names = [f"{tmp_path}/nul\x00.md", f"{tmp_path}/\ud800.txt"]
+    report = make_assistant().ingest([*names, write(tmp_path / "fine.md", ARTICLE)])
+    assert report.failed == [
+        (f"{tmp_path}/nul\\x00.md", "no file can have this name"),
+        (f"{tmp_path}/\\ud800.txt", "no file can have this name"),
+    ]
+    assert len(report.added) == 1
+
+
 def test_empty_index_says_how_to_fill_it(make_assistant):
     with pytest.raises(IndexError_, match="assistant ingest"):
         make_assistant().ask("Who founded Mistral?")

@@ -37,10 +37,11 @@ def discover(
     """Expand globs and directories (recursively) into article files, each listed once.
 
     Whatever cannot be read becomes an error naming it: an empty path, a missing path, a
-    broken symlink, a symlink loop, a FIFO or device, a file over `max_bytes`. A file of a
-    type we do not read is a warning, unless its folder holds nothing else. Symlinked
-    folders are followed, each real folder walked once. A name that is not UTF-8 is read
-    like any other (see `path_text` for how it is recorded).
+    broken symlink, a symlink loop, a FIFO or device, a file over `max_bytes`, a name no
+    file can have (a NUL, through the Python API). A file of a type we do not read is a
+    warning, unless its folder holds nothing else. Symlinked folders are followed, each
+    real folder walked once. A name that is not UTF-8 is read like any other (see
+    `path_text` for how it is recorded).
     """
     files: list[Path] = []
     problems: list[Problem] = []
@@ -126,6 +127,9 @@ def _usable(path: Path, errors: list[Problem], explicit: bool) -> bool:
     """A regular file we can open; anything else is reported (a FIFO would block forever)."""
     try:
         mode = path.stat().st_mode
+    except ValueError:  # a NUL, or a surrogate that no file system decodes to (Path("\ud800"))
+        errors.append(SourceError(str(path), "no file can have this name"))
+        return False
     except OSError as exc:
         if path.is_symlink():
             reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
