@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sqlite3
 from datetime import date
@@ -13,7 +15,8 @@ import pytest
 from assistant.errors import IndexError_
 from assistant.index import KEYWORD_DIR, Scope, vector_store
 from assistant.index.catalog import CATALOG_FILE
-from tests.conftest import write
+from assistant.sources import path_text
+from tests.conftest import write, write_jsonl
 
 ARTICLE = """---
 title: Harbour bridge reopens
@@ -33,6 +36,100 @@ def test_reingest_of_unchanged_files_embeds_nothing(make_assistant, tmp_path: Pa
     again = assistant.ingest([tmp_path / "news"])
     assert again.chunks_embedded == 0
     assert len(again.unchanged) == 1 and not again.added and not again.updated
+
+
+UNDATED = "---\ntitle: Ferry returns\npublished: sometime soon-ish\n---\nThe ferry returned.\n"
+
+
+def test_an_unchanged_files_warnings_are_reported_again(
+    make_assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A file skipped as unchanged still has no date: every ingest says so, naming the file
+    as it was given that time; once the file is fixed, it no longer does."""
+    folder = tmp_path / "news"
+    undated = write(folder / "undated.md", UNDATED)
+    write_jsonl(
+        folder / "lines.jsonl",
+        [
+            {"id": "dated", "text": "The dam was drained.", "date": "2024-03-01"},
+            {"id": "undated", "text": "The mill closed.", "date": "31/02/2024"},
+        ],
+    )
+    assistant = make_assistant()
+    first = assistant.ingest([folder])
+    assert len(first.added) == 3 and [w for w, _ in first.warnings] == [
+        f"{folder}/lines.jsonl:2",
+        f"{folder}/undated.md",
+    ]
+    again = assistant.ingest([folder])
+    assert len(again.unchanged) == 3 and again.chunks_embedded == 0
+    assert again.warnings == first.warnings
+    monkeypatch.chdir(tmp_path)
+    named = assistant.ingest(["news"])
+    assert len(named.unchanged) == 3
+    assert named.warnings == [
+        ("news/lines.jsonl:2", first.warnings[0][1]),
+        ("news/undated.md", first.warnings[1][1]),
+    ]
+    write(undated, UNDATED.replace("sometime soon-ish", "2024-03-05"))
+    fixed = assistant.ingest([folder])
+    assert len(fixed.updated) == 1 and fixed.warnings == first.warnings[:1]
+    assert assistant.ingest([folder]).warnings == fixed.warnings
+
+
+def test_an_older_catalog_learns_its_files_warnings_by_reading_them_once_more(
+    make_assistant, tmp_path: Path
+):
+    """Older catalogs kept no warnings with their files: opening one adds the column, and
+    the next ingest reads each such file again (embedding nothing) to learn them."""
+    write(tmp_path / "news" / "undated.md", UNDATED)
+    assistant = make_assistant()
+    first = assistant.ingest([tmp_path / "news"])
+    assert len(first.added) == 1 and len(first.warnings) == 1
+    with assistant.index.db:  # as an older version made it
+        assistant.index.db.execute("ALTER TABLE files DROP COLUMN warnings")
+    assistant.index.close()
+
+    reopened = make_assistant()
+    again = reopened.ingest([tmp_path / "news"])
+    assert again.unchanged == first.added and again.chunks_embedded == 0
+    assert again.warnings == first.warnings
+    (stored,) = reopened.index.db.execute("SELECT warnings FROM files").fetchone()
+    assert stored is not None and "sometime soon-ish" in stored
+    assert reopened.ingest([tmp_path / "news"]).warnings == first.warnings
+
+
+def test_file_names_that_are_not_utf8_are_read_kept_apart_and_synced(
+    make_assistant, tmp_path: Path
+):
+    """On Linux a file name is bytes. A Latin-1 name (in a Latin-1 folder) is read like any
+    other: recorded, named in messages and made an id with its odd bytes written \\xNN,
+    titled with U+FFFD, known again while unchanged, and removed by --sync once gone. Two
+    names that differ only in such bytes are two articles."""
+    folder = tmp_path / os.fsdecode(b"caf\xe9s")
+    folder.mkdir()
+    cafe = folder / os.fsdecode(b"caf\xe9.json")
+    cafe.write_text(json.dumps({"text": "The new cafe on the square opened on Monday."}))
+    bakery = folder / os.fsdecode(b"caf\xe8.json")
+    bakery.write_text(json.dumps({"title": "Bakery", "text": "The bakery closed on Friday."}))
+    (folder / os.fsdecode(b"empty\xff.txt")).write_bytes(b"")
+    assistant = make_assistant()
+    report = assistant.ingest([folder])
+    assert sorted(report.added) == sorted(path_text(p) for p in (cafe, bakery))
+    assert report.failed == [(f"{path_text(folder)}/empty\\xff.txt", "file is empty")]
+    rows = assistant.index.db.execute("SELECT id, title, path FROM articles ORDER BY title")
+    assert [(title, path) for _, title, path in rows] == [
+        ("Bakery", path_text(bakery.resolve())),
+        ("Caf\ufffd", path_text(cafe.resolve())),
+    ]
+    answer = assistant.ask("When did the new cafe open?")
+    assert "Monday" in answer.text and answer.citations[0].article_id == path_text(cafe)
+
+    again = assistant.ingest([folder])
+    assert len(again.unchanged) == 2 and again.chunks_embedded == 0 and not again.added
+    bakery.unlink()
+    synced = assistant.ingest([folder], sync=True)
+    assert synced.removed == [path_text(bakery)] and assistant.stats().articles == 1
 
 
 def test_changed_file_replaces_its_chunks(make_assistant, tmp_path: Path):
@@ -93,6 +190,18 @@ def test_sync_keeps_articles_of_a_file_that_failed_to_read(make_assistant, tmp_p
 def test_missing_path_is_reported(make_assistant, tmp_path: Path):
     report = make_assistant().ingest([tmp_path / "nowhere"])
     assert report.failed == [(str(tmp_path / "nowhere"), "no such file or directory")]
+
+
+def test_a_name_no_file_can_have_is_reported(make_assistant, tmp_path: Path):
+    """Only the Python API can be given one (argv holds no NUL, and decodes what is not
+    UTF-8 to the surrogates a file system gives)."""
+    names = [f"{tmp_path}/nul\x00.md", f"{tmp_path}/\ud800.txt"]
+    report = make_assistant().ingest([*names, write(tmp_path / "fine.md", ARTICLE)])
+    assert report.failed == [
+        (f"{tmp_path}/nul\\x00.md", "no file can have this name"),
+        (f"{tmp_path}/\\ud800.txt", "no file can have this name"),
+    ]
+    assert len(report.added) == 1
 
 
 def test_empty_index_says_how_to_fill_it(make_assistant):

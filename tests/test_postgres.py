@@ -35,9 +35,12 @@ from tests.conftest import write
 # Chroma server: the behaviour both backends share.
 from tests.test_ingest import (  # noqa: F401
     test_an_index_with_float16_sentence_vectors_still_answers,
+    test_an_older_catalog_learns_its_files_warnings_by_reading_them_once_more,
     test_an_older_catalog_loses_the_article_ids_of_its_sentences,
+    test_an_unchanged_files_warnings_are_reported_again,
     test_changed_file_replaces_its_chunks,
     test_chroma_keeps_vectors_and_only_the_metadata_its_filters_read,
+    test_file_names_that_are_not_utf8_are_read_kept_apart_and_synced,
     test_one_bad_file_never_stops_the_others,
     test_reingest_of_unchanged_files_embeds_nothing,
     test_sync_removes_articles_whose_files_are_gone,

@@ -455,3 +455,5 @@ def test_an_upload_summary_names_what_was_kept_with_a_warning(make_assistant, tm
     assert "1 added" in report and "1 warning" in report
     warned = report.split("Kept, with a warning:", 1)[1]
     assert "undated.md" in warned and str(tmp_path) not in warned
+    again = ingest_uploads(assistant, [str(undated)], is_upload=_ANY)
+    assert "1 unchanged" in again and again.split("Kept, with a warning:", 1)[1] == warned

@@ -2,8 +2,9 @@
 
 The catalog is the source of truth for what is indexed: each article's version and
 metadata, its chunks' spans and text, each chunk's sentence vectors (int8, coded by
-sentence_codec.py), and the digests of files read without error. A chunk id that the
-catalog does not list is not indexed, whatever Chroma or the keyword index holds.
+sentence_codec.py), and the digests of files read without error, with the warnings
+reading them gave. A chunk id that the catalog does not list is not indexed, whatever
+Chroma or the keyword index holds.
 
 Every function takes the connection to use (the index keeps one per thread).
 
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL
+    path TEXT PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL, warnings TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,
@@ -97,11 +98,17 @@ class IndexStats:
 
 @dataclass(frozen=True)
 class FileRecord:
-    """A file whose articles are all indexed: its content digest and those articles' ids."""
+    """A file whose articles are all indexed: its content digest, those articles' ids,
+    and the warnings reading it gave, so that a later ingest that skips the unchanged file
+    still reports them."""
 
     path: str
     digest: str
     ids: tuple[str, ...]
+    # (where in the file, what): "" is the whole file, ":3" its line 3, "#2" its record 2,
+    # so they are reported under whatever name the file is given next time. None: read by
+    # a version that kept no warnings, so they are unknown until it is read again.
+    warnings: tuple[tuple[str, str], ...] | None = ()
 
 
 # -- opening ---------------------------------------------------------------------------
@@ -132,22 +139,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Sentences are found through their chunks (`sentence_vectors`): an index by
         # article was their largest after the vectors themselves.
         conn.execute("DROP INDEX IF EXISTS sentence_vectors_span")
+    # Drop the article id that older catalogs kept on every sentence row (the chunk says
+    # it); the table is rewritten, a few seconds for a large one.
     if "article_id" in _columns(conn, "sentence_vectors"):
-        _drop_sentence_articles(conn)
+        _alter(conn, "sentence_vectors", "article_id", "DROP COLUMN article_id")
+    # Files read before their warnings were kept: NULL, read once more to learn them.
+    if "warnings" not in _columns(conn, "files"):
+        _alter(conn, "files", "warnings", "ADD COLUMN warnings TEXT")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def _drop_sentence_articles(conn: sqlite3.Connection) -> None:
-    """Drop the article id that older catalogs kept on every sentence row (the chunk
-    says it). Once, in a write transaction that looks again, since another process may
-    be opening the same catalog; the table is rewritten, a few seconds for a large one."""
+def _alter(conn: sqlite3.Connection, table: str, column: str, change: str) -> None:
+    """ALTER TABLE `table` `change` (which adds or drops `column`), once: in a write
+    transaction that looks again, since another process may be opening the same catalog."""
+    adding = change.startswith("ADD")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if "article_id" in _columns(conn, "sentence_vectors"):
-            conn.execute("ALTER TABLE sentence_vectors DROP COLUMN article_id")
+        if (column in _columns(conn, table)) != adding:
+            conn.execute(f"ALTER TABLE {table} {change}")
     except BaseException:
         conn.rollback()
         raise
@@ -216,10 +228,17 @@ def url_keys(db: Connection) -> dict[str, str]:
     return dict(db.execute("SELECT url_key, id FROM articles WHERE url_key IS NOT NULL"))
 
 
-def file_digests(db: Connection) -> dict[str, tuple[str, list[str]]]:
-    """path -> (content digest, article ids) of every file last read without error."""
-    rows = db.execute("SELECT path, digest, ids FROM files")
-    return {path: (digest, json.loads(ids)) for path, digest, ids in rows}
+def file_records(db: Connection) -> dict[str, FileRecord]:
+    """path -> its record, for every file last read without error."""
+    rows = db.execute("SELECT path, digest, ids, warnings FROM files")
+    return {
+        path: FileRecord(path, digest, tuple(json.loads(ids)), _warnings(warnings))
+        for path, digest, ids, warnings in rows
+    }
+
+
+def _warnings(stored: str | None) -> tuple[tuple[str, str], ...] | None:
+    return None if stored is None else tuple((at, what) for at, what in json.loads(stored))
 
 
 def articles_by_path(db: Connection, paths: Iterable[str]) -> dict[str, list[str]]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from ..schema import Article, Chunk
-from ..sources import canonical_url
+from ..sources import canonical_url, path_text
 from . import sentence_codec
 from .catalog import FileRecord, SentenceVectors, batches, rows_for_ids
 from .connection import Connection
@@ -81,9 +81,10 @@ def swap(
         )
         _insert_chunks(db, items, sentences)
         db.executemany(
-            "INSERT INTO files VALUES (?,?,?) "
-            "ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, ids = excluded.ids",
-            [(f.path, f.digest, json.dumps(list(f.ids))) for f in sorted(files, key=_path)],
+            "INSERT INTO files (path, digest, ids, warnings) VALUES (?,?,?,?) "
+            "ON CONFLICT (path) DO UPDATE SET digest = excluded.digest, ids = excluded.ids, "
+            "warnings = excluded.warnings",
+            [_file_row(f) for f in sorted(files, key=_path)],
         )
         stale = [i for i in stale if i not in new_ids]
         guard.dropping(db, stale)
@@ -99,6 +100,11 @@ def _keys(items: Sequence[tuple[Article, list[Chunk]]]) -> list[str]:
 
 def _path(record: FileRecord) -> str:
     return record.path
+
+
+def _file_row(record: FileRecord) -> tuple[str, str, str, str | None]:
+    warnings = None if record.warnings is None else json.dumps([*map(list, record.warnings)])
+    return record.path, record.digest, json.dumps(list(record.ids)), warnings
 
 
 def _replaced(db: Connection, keys: dict[str, str | None]) -> list[str]:
@@ -121,7 +127,7 @@ def _article_row(article: Article, n_chunks: int, url_key: str | None) -> tuple[
         article.published.isoformat() if article.published else None,
         article.source,
         json.dumps(list(article.authors)),
-        article.path,
+        path_text(article.path) if article.path else None,
         n_chunks,
         url_key,
     )

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 CREATE INDEX IF NOT EXISTS articles_url_key ON articles(url_key);
 CREATE TABLE IF NOT EXISTS files (
-    path TEXT COLLATE "C" PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL
+    path TEXT COLLATE "C" PRIMARY KEY, digest TEXT NOT NULL, ids TEXT NOT NULL, warnings TEXT
 );
 CREATE TABLE IF NOT EXISTS chunks (
     rowid BIGSERIAL PRIMARY KEY, id TEXT COLLATE "C" UNIQUE NOT NULL,
@@ -90,6 +90,13 @@ DO $$ BEGIN
     IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
                AND table_name = 'sentence_vectors' AND column_name = 'article_id') THEN
         ALTER TABLE sentence_vectors DROP COLUMN article_id;
+    END IF;
+END $$;
+-- Older catalogs kept no file's warnings: NULL, that file is read once more to learn them.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                   AND table_name = 'files' AND column_name = 'warnings') THEN
+        ALTER TABLE files ADD COLUMN warnings TEXT;
     END IF;
 END $$;
 CREATE TABLE IF NOT EXISTS pending_vectors (writer INTEGER NOT NULL, chunk_id TEXT NOT NULL);

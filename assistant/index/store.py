@@ -151,8 +151,8 @@ class Index:
     def url_keys(self) -> dict[str, str]:
         return catalog.url_keys(self.db)
 
-    def file_digests(self) -> dict[str, tuple[str, list[str]]]:
-        return catalog.file_digests(self.db)
+    def file_records(self) -> dict[str, FileRecord]:
+        return catalog.file_records(self.db)
 
     def articles_by_path(self, paths: Iterable[str]) -> dict[str, list[str]]:
         return catalog.articles_by_path(self.db, paths)

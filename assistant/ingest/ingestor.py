@@ -7,8 +7,9 @@ its new one. An ingest that was killed leaves at worst orphan vectors, which the
 deletes before it starts (`Index.recover`).
 
 Work is proportional to what changed. A file whose bytes hash as they did the last time it
-was read cleanly is not parsed again; an article whose content hash is unchanged is not
-chunked or embedded. Memory is bounded by the batch, not the corpus. `sync=True` also
+was read cleanly is not parsed again (the warnings that reading gave, kept with its digest,
+are reported again: it still has no date); an article whose content hash is unchanged is
+not chunked or embedded. Memory is bounded by the batch, not the corpus. `sync=True` also
 removes articles whose files are gone or no longer contain them. Errors in one file or
 record are collected in the report and never stop the others, unless `strict=True`; so
 are warnings (a date that could not be read, a file of a type we do not read). Even a
@@ -30,13 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding.embedder import Embedder
-from ..errors import SourceError, SourceWarning
+from ..errors import SourceError, SourceWarning, printable
 from ..index import FileRecord, Index
 from ..schema import Article, Chunk
 from ..sources import (
     canonical_url,
     discover,
     looks_like_url,
+    path_text,
     read_data,
     read_file,
     sniff_suffix,
@@ -88,9 +90,15 @@ class _Unit:
 
     where: str
     suffix: str
-    path: str | None = None  # resolved file path: recorded in the catalog, for --sync
+    path: str | None = None  # resolved file path: its articles', and recorded for --sync
     data: bytes | None = None  # already read (stdin)
     estimate: int = 1  # how many articles it probably holds, for the progress bar
+
+    @property
+    def key(self) -> str | None:
+        """The file's path as the catalog records it (`path_text`: a name that is not
+        UTF-8 is written with escapes), by which it is known again and synced."""
+        return path_text(self.path) if self.path is not None else None
 
 
 class Ingestor:
@@ -166,7 +174,7 @@ class Ingestor:
         except OSError as exc:
             run.fail(SourceError(unit.where, f"cannot read file ({exc.strerror or exc})"))
             return
-        if unit.path and self._skip_unchanged_file(unit, digest, run):
+        if unit.key and self._skip_unchanged_file(unit, unit.key, digest, run):
             return
         if unit.path is not None:
             items = read_file(Path(unit.where), data, unit.path)
@@ -174,29 +182,34 @@ class Ingestor:
             items = read_data(data or b"", unit.where, unit.suffix, None)
         ids: list[str] = []
         troubled = False
+        warned = len(run.report.warnings)
         for item in _guarded(items, unit.where):
             troubled |= not self._accept(item, run, ids)
             if run.stopped:
                 return
-        if unit.path:
-            run.files_read.add(unit.path)
+        if unit.key:
+            run.files_read.add(unit.key)
             if troubled:
-                run.troubled.add(unit.path)
+                run.troubled.add(unit.key)
             else:
-                run.pending_files.append(FileRecord(unit.path, digest, tuple(ids)))
+                warnings = _in_file(run.report.warnings[warned:], printable(unit.where))
+                run.pending_files.append(FileRecord(unit.key, digest, tuple(ids), warnings))
 
-    def _skip_unchanged_file(self, unit: _Unit, digest: str, run: _Run) -> bool:
-        """A file read cleanly before, byte for byte the same, whose articles are all indexed."""
-        assert unit.path is not None
-        digest_before, ids = run.files.get(unit.path, ("", []))
-        if digest != digest_before or not all(i in run.known for i in ids):
+    def _skip_unchanged_file(self, unit: _Unit, key: str, digest: str, run: _Run) -> bool:
+        """A file read cleanly before, byte for byte the same, whose articles are all
+        indexed: its articles are unchanged, and the warnings reading it gave still hold."""
+        before = run.files.get(key)
+        if before is None or before.digest != digest or before.warnings is None:
             return False
-        if any(i in run.ids for i in ids):
+        if not all(i in run.known for i in before.ids):
+            return False
+        if any(i in run.ids for i in before.ids):
             return False  # an id also in another file this run: read it to report that
-        run.files_read.add(unit.path)
-        run.ids.update(ids)
-        run.report.unchanged += ids
-        run.settle(len(ids))
+        run.files_read.add(key)
+        run.ids.update(before.ids)
+        run.report.unchanged += before.ids
+        run.report.warnings += [(printable(unit.where) + at, what) for at, what in before.warnings]
+        run.settle(len(before.ids))
         return True
 
     def _accept(self, item: Item, run: _Run, ids: list[str]) -> bool:
@@ -280,9 +293,9 @@ class Ingestor:
                 continue
             root = Path(raw).expanduser().resolve()
             indexed = (
-                self.index.paths_under(str(root))
+                self.index.paths_under(path_text(root))
                 if root.is_dir()
-                else self.index.articles_by_path([str(root)])
+                else self.index.articles_by_path([path_text(root)])
             )
             for path, ids in indexed.items():
                 if path not in run.troubled:
@@ -298,7 +311,7 @@ class _Run:
         self.report = IngestReport()
         self.known = index.versions()
         self.urls = index.url_keys()
-        self.files = index.file_digests()
+        self.files = index.file_records()
         self.progress = progress
         self.strict = strict
         self.stopped = False
@@ -342,6 +355,13 @@ def _guarded(items: Iterable[Item], where: str) -> Iterator[Item]:
     except Exception as exc:
         log.exception("reading %r failed", where)
         yield SourceError(where, f"could not be read ({_unexpected(exc)})")
+
+
+def _in_file(warnings: list[tuple[str, str]], where: str) -> tuple[tuple[str, str], ...]:
+    """A file's warnings with its name taken off their places (readers name the file in
+    each: `news/a.jsonl:3`), to be put back under the name it has when they are reported
+    again."""
+    return tuple((place.removeprefix(where), what) for place, what in warnings)
 
 
 def _unexpected(exc: Exception) -> str:

@@ -10,7 +10,7 @@
 Not here: deciding what is new or changed (ingest/) or storing anything (index/).
 """
 
-from .discovery import SUFFIXES, discover, looks_like_url
+from .discovery import SUFFIXES, discover, looks_like_url, path_text
 from .read import read_data, read_file, sniff_suffix
 from .records import canonical_url
 
@@ -19,6 +19,7 @@ __all__ = [
     "canonical_url",
     "discover",
     "looks_like_url",
+    "path_text",
     "read_data",
     "read_file",
     "sniff_suffix",

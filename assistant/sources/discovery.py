@@ -37,10 +37,11 @@ def discover(
     """Expand globs and directories (recursively) into article files, each listed once.
 
     Whatever cannot be read becomes an error naming it: an empty path, a missing path, a
-    broken symlink, a symlink loop, a FIFO or device, a file over `max_bytes`, a name that
-    is not UTF-8 (no store could record it). A file of a type we do not read is a warning,
-    unless its folder holds nothing else. Symlinked folders are followed, each real folder
-    walked once.
+    broken symlink, a symlink loop, a FIFO or device, a file over `max_bytes`, a name no
+    file can have (a NUL, through the Python API). A file of a type we do not read is a
+    warning, unless its folder holds nothing else. Symlinked folders are followed, each
+    real folder walked once. A name that is not UTF-8 is read like any other (see
+    `path_text` for how it is recorded).
     """
     files: list[Path] = []
     problems: list[Problem] = []
@@ -56,7 +57,7 @@ def discover(
                 found = [path] if _usable(path, problems, explicit=True) else []
             for file in found:
                 new = str(file) not in seen
-                if new and _fits(file, max_bytes, problems) and _named(file, problems):
+                if new and _fits(file, max_bytes, problems):
                     seen.add(str(file))
                     files.append(file)
     return files, problems
@@ -107,20 +108,28 @@ def _walk(root: Path, seen: set[str], problems: list[Problem]) -> list[Path]:
     return sorted(found)
 
 
-def _named(path: Path, problems: list[Problem]) -> bool:
-    """A path that is text: a name with bytes that are not UTF-8 could not be stored."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        problems.append(SourceError(str(path), "the file name is not valid UTF-8: rename it"))
-        return False
-    return True
+def path_text(path: str | os.PathLike[str]) -> str:
+    r"""`path` as text that any store takes (SQLite, PostgreSQL and JSON want UTF-8).
+
+    On Linux a file name is bytes, and Python holds each byte that is not UTF-8 as a lone
+    surrogate (`caf\udce9.txt`), which no store can encode. Here each such byte is written
+    `\xNN` (`caf\xe9.txt`), as messages show it (`errors.printable`), and every other path
+    is itself, so a catalog's paths stay as they were. The text is stable, so an unchanged
+    file is known again by it; it is not turned back into a path (a name that spells out
+    `\xe9` gives the same text), so files are opened by their real path, never by this.
+    Rejected: U+FFFD for each such byte, as titles show it, which would give `caf\xe9.txt`
+    and `caf\xe8.txt` one path and one article id.
+    """
+    return os.fspath(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _usable(path: Path, errors: list[Problem], explicit: bool) -> bool:
     """A regular file we can open; anything else is reported (a FIFO would block forever)."""
     try:
         mode = path.stat().st_mode
+    except ValueError:  # a NUL, or a surrogate that no file system decodes to (Path("\ud800"))
+        errors.append(SourceError(str(path), "no file can have this name"))
+        return False
     except OSError as exc:
         if path.is_symlink():
             reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..errors import SourceError, SourceWarning
 from ..schema import Article
 from ..text.dates import parse_date
+from .discovery import path_text
 
 _FIELD_ALIASES = {
     "text": ("text", "body", "content", "article", "maintext"),
@@ -66,7 +67,9 @@ def to_article(
         raise SourceError(where, "no article text (expected one of: text, body, content)")
     url = _text(fields["url"], where).strip() or origin.url
     identity = (
-        _text(fields["id"], where, numbers=True).strip() or canonical_url(url) or _clean(where)
+        _text(fields["id"], where, numbers=True).strip()
+        or canonical_url(url)
+        or _clean(path_text(where))
     )
     # A whole file without a title is named after the file; one record among many (a JSON
     # Lines archive, a feed) is named after its own first words, not its file's name.
