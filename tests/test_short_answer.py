@@ -117,7 +117,7 @@ def test_what_a_question_of_how_or_what_is_asks_about(
 
 
 def test_a_verb_of_the_question_is_held_in_its_irregular_forms(linguist: Linguist):
-    """"fled" and "flee" stem apart; a passage saying "fled" still covers "flee", or the
+    """ "fled" and "flee" stem apart; a passage saying "fled" still covers "flee", or the
     coverage gate would refuse "Which leader chose to flee?" over "… Venn fled …"."""
     asked = read_question("Which island nation's leader chose to flee the capital?", linguist)
     held = asked.held(stems("President Garo Venn fled the capital on Sunday."))
