@@ -177,7 +177,7 @@ class ExtractiveAnswerer(Answerer):
         if asked.wants or asked.wants_names:
             self._read(followed, candidates, read)
         for i in followed:
-            holds = bool(rest & asked.held(stems(candidates[i].text)))
+            holds = bool(rest & stems(candidates[i].text))
             brings = i in read and _brings(asked, list(read[i].entities)) > 0
             out[i] = holds or brings
         return out
@@ -312,8 +312,8 @@ def _overlap(asked: Asked, passages: list[Passage], candidates: list[Span]) -> n
     titles = [stems(p.title) for p in passages]
     out = np.zeros(len(candidates))
     for i, c in enumerate(candidates):
-        own = asked.held(stems(c.text))
-        from_title = asked.held(titles[c.passage]) - own
+        own = asked.words & stems(c.text)
+        from_title = (asked.words & titles[c.passage]) - own
         out[i] = (len(own) + 0.5 * len(from_title)) / len(asked.words)
     return out
 
@@ -332,7 +332,7 @@ def _named_evidence(asked: Asked, passages: list[Passage], candidates: list[Span
     out = np.zeros(len(candidates), dtype=bool)
     for i, c in enumerate(candidates):
         own = stems(c.text)
-        out[i] = names <= own | titles[c.passage] and bool(rest & asked.held(own))
+        out[i] = names <= own | titles[c.passage] and bool(rest & own)
     return out
 
 
@@ -390,7 +390,7 @@ def _coverage(asked: Asked, passage: Passage) -> float:
     """The share of the question's word stems that the passage, with its title, holds."""
     if not asked.words:
         return 1.0
-    return len(asked.held(stems(passage.title) | stems(passage.text))) / len(asked.words)
+    return len(asked.words & (stems(passage.title) | stems(passage.text))) / len(asked.words)
 
 
 def _is_note(text: str) -> bool:

@@ -85,13 +85,6 @@ class Asked:
     # The stem of the noun asked about when no entity type answers for it ("How long was
     # the detour?" -> "detour"): a sentence that names it is about what is asked.
     focus: str | None = None
-    # (stem of a verb form, the question's word for it): "fled" in a sentence is the
-    # question's "flee", though the two stem apart.
-    variants: tuple[tuple[str, str], ...] = ()
-
-    def held(self, text_stems: frozenset[str]) -> frozenset[str]:
-        """The question's words that a text with these stems holds, in any of their forms."""
-        return (self.words & text_stems) | {w for v, w in self.variants if v in text_stems}
 
     @property
     def wants_names(self) -> bool:
@@ -127,14 +120,8 @@ def read_question(question: str, linguist: Linguist) -> Asked:
     verbs += _after_do(tokens)
     # Its forms too: a sentence's words are stemmed as written, and an irregular verb's
     # stem is not its lemma's ("said" / "say").
-    forms = {t.text.lower(): (t.lemma, *linguist.verb_forms(t.lemma)) for t in verbs}
-    predicates = {stem(w) for word, others in forms.items() for w in (word, *others)}
-    words = stems(question)
-    variants = {
-        (stem(w), stem(word))
-        for word, others in forms.items()
-        for w in others
-        if stem(word) in words
+    predicates = {
+        stem(w) for t in verbs for w in (t.lemma, t.text.lower(), *linguist.verb_forms(t.lemma))
     }
     names = {w for e in analysis.entities if e.label not in MEASURES for w in name_words(e.text)}
     wants, head = _wants(analysis)
@@ -143,13 +130,12 @@ def read_question(question: str, linguist: Linguist) -> Asked:
         wants,
         frozenset(predicates),
         frozenset(names),
-        words,
+        frozenset(stems(question)),
         head,
         _slot(tokens),
         _qualifiers(phrase, head),
         _count(phrase),
         _focus(tokens, head),
-        tuple(sorted(variants)),
     )
 
 
