@@ -101,7 +101,8 @@ class SqlBM25:
         condition, params = sql_scope(scope)
         lexemes = [t.lexeme for t in terms]
         # A chunk's tsvector cut down to the question's words before it is unnested (a
-        # chunk holds ~60 words, a question ~10); articles joined only for a scope.
+        # chunk holds many times more words than a question); articles joined only for a
+        # scope.
         rows = self._db().execute(
             f"""WITH w AS (SELECT * FROM unnest(?::text[], ?::float8[]) AS w(lexeme, idf))
                 SELECT c.id, sum(w.idf * m.tf * {K1 + 1}

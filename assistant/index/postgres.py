@@ -7,12 +7,11 @@ compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agre
 - Keyword search is PostgreSQL's full-text search: each chunk's `words` (a tsvector of
   its article's title, weighted A, and its text, weighted D, English stemming and stop
   words) is set by a trigger as the chunk is inserted and kept in a GIN index. The
-  chunks with a question word are ranked inside the database by BM25 (idf from the GIN
-  index, term counts from the tsvector, a title word counting twice, a chunk's length
-  rounded to one byte as Tantivy's (Lucene's) field norms are), so the two backends rank
-  alike: `ts_rank` knows no idf, and ranked "said" as high as a name. The words live in
-  the catalog's own rows, so they are written and dropped in the catalog's transaction
-  and can never disagree with it.
+  chunks are ranked inside the database by BM25 as Tantivy ranks them (bm25_sql.py: the
+  exact top n, without scoring every chunk that shares a word with the question), so
+  the two backends rank alike: `ts_rank` knows no idf, and ranked "said" as high as a
+  name. The words live in the catalog's own rows, so they are written and dropped in
+  the catalog's transaction and can never disagree with it.
 - Writers run side by side. A catalog write is one transaction that first takes an
   advisory transaction lock on each article id and canonical URL it touches (in one
   order, so two writers never wait in a circle): two workers given the same story
@@ -28,8 +27,9 @@ compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agre
   journal rows whose writer holds no lock and sweeps only those ids, never the vectors a
   live writer is in the middle of writing.
 
-Not here: the SQL shared with the embedded catalog (catalog.py, catalog_write.py) or the
-vectors (vector_store.py: with `--chroma-url` too, nothing is kept in the index folder).
+Not here: the SQL shared with the embedded catalog (catalog.py, catalog_write.py), the
+BM25 query (bm25_sql.py) or the vectors (vector_store.py: with `--chroma-url` too,
+nothing is kept in the index folder).
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ CREATE INDEX IF NOT EXISTS pending_vectors_writer ON pending_vectors(writer);
 CREATE OR REPLACE FUNCTION word_count(body TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
     SELECT count(*)::integer FROM regexp_matches(body, '[[:alnum:]]{1,39}(?![[:alnum:]])', 'g')
 $$;
--- floor(log2(n - 24)) - 3 as 29 minus the place of the leading 1 bit: log() on numeric
--- took half the time of a search.
+-- floor(log2(n - 24)) - 3 as 29 minus the place of the leading 1 bit: log() on numeric,
+-- run for each word of each chunk scored, was slow.
 CREATE OR REPLACE FUNCTION field_norm(n INTEGER) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN n < 40 THEN n ELSE
         24 + (((n - 24) >> (29 - position('1' in (n - 24)::bit(32)::text)))
