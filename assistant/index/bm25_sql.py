@@ -5,14 +5,16 @@ The ranking is Tantivy's (keywords.py): idf from each word's document frequency,
 counts from the chunk's tsvector (a title word counting twice), a chunk's length rounded
 to one byte as Lucene's field norms are. What makes it scale is what it does not read:
 
-- Pruning (MaxScore). A word adds less than `idf * (k1 + 1)` to any chunk's score, so
-  the words are taken rarest first, and only the chunks holding one of the first few
-  (the "essential" words) are scored, on all the question's words. If the n-th best of
-  them scores above what the remaining common words could add up to, no chunk holding
-  only those can reach the top n, and the answer is exact; otherwise the next words
-  join the essential ones and it runs again. A question's common words ("said", "year")
-  are in a large share of the chunks, and now only help score the few that also hold a
-  rare one.
+- Pruning (MaxScore, then a WAND-like condition). A word adds less than
+  `idf * (k1 + 1)` to any chunk's score (its bound). The rarest words come first: the
+  chunks holding one of them are scored, on all the question's words, and the n-th best
+  of them is a floor for the final n-th score. If the remaining common words' bounds
+  add up to less than it, no chunk holding only those can reach the top n, and the
+  answer is exact. Otherwise the second round asks the GIN index only for the chunks
+  whose words' bounds add up to more than the floor (a word strong enough alone, or
+  sets of weaker ones, written as one tsquery) and scores those: a chunk holding a lone
+  common word ("said", "year") is never read, though such words are in a large share of
+  the chunks.
 - Document frequencies. A rare word is counted exactly through the GIN index (a few
   rows); a common one, whose count would read thousands, is taken from the column
   statistics PostgreSQL keeps for the tsvectors (`pg_stats.most_common_elem_freqs`,
@@ -44,6 +46,8 @@ CORPUS_TTL = 30.0
 # A word the statistics put in at least this many chunks takes its count from them;
 # below it is counted exactly (cheap through the GIN index).
 STATS_FROM = 2000
+# How many words a tsquery of `_enough` holds at most before it settles for less.
+MAX_OPERANDS = 200
 # The first essential words hold at least this many chunks per result wanted (more
 # rarely needs a second round; fewer often does).
 FIRST_ROUND = 4
@@ -84,44 +88,53 @@ class SqlBM25:
         terms = sorted(self.terms(query), key=lambda t: (-t.idf, t.lexeme))
         if not terms:
             return []
-        rest = [sum(t.bound for t in terms[i:]) for i in range(len(terms) + 1)]
         essential = _first_round(terms, n)
         while True:
-            rows = self.score(terms, terms[:essential], n, scope)
-            if essential == len(terms) or (len(rows) == n and rest[essential] < rows[-1][1]):
+            rows = self.score(terms, _any(terms[:essential]), n, scope)
+            if essential == len(terms):
+                return _kept(rows)
+            if len(rows) == n:
                 break
-            essential = _next_round(terms, rest, essential, rows, n)
-        return [(cid, score) for cid, score in rows if score > MIN_KEYWORD_SCORE]
+            essential = _wider(terms, essential)
+        # The n-th score so far is at most the final one: a chunk whose words' bounds add
+        # up to no more than it cannot reach the top n, and the others are what `_enough`
+        # asks the GIN index for (with nothing but common words, most chunks need several).
+        rest = sum(t.bound for t in terms[essential:])
+        if rest >= rows[-1][1]:
+            rows = self.score(terms, _enough(terms, rows[-1][1]), n, scope)
+        return _kept(rows)
 
     def score(
-        self, terms: list[Term], essential: list[Term], n: int, scope: Scope | None
+        self, terms: list[Term], among: str, n: int, scope: Scope | None
     ) -> list[tuple[str, float]]:
-        """The best `n` chunks holding an `essential` word, scored on all of `terms`."""
+        """The best `n` chunks that match the tsquery `among`, scored on all of `terms`."""
         _, mean_length = self.corpus()
         condition, params = sql_scope(scope)
         lexemes = [t.lexeme for t in terms]
         # A chunk's tsvector cut down to the question's words before it is unnested (a
-        # chunk holds many times more words than a question); articles joined only for a
-        # scope.
+        # chunk holds many times more words than a question); its words' scores added in
+        # one order, so that a chunk scores the same whatever the plan; articles joined
+        # only for a scope.
         rows = self._db().execute(
             f"""WITH w AS (SELECT * FROM unnest(?::text[], ?::float8[]) AS w(lexeme, idf))
-                SELECT c.id, sum(w.idf * m.tf * {K1 + 1}
-                           / (m.tf + {K1} * ({1 - B} + {B} * field_norm(c.length) / ?::float8)))
-                           AS score
+                SELECT c.id, s.score
                 FROM chunks c{" JOIN articles a ON a.id = c.article_id" if condition else ""},
-                     LATERAL (SELECT u.lexeme, cardinality(u.weights)
+                     LATERAL (SELECT coalesce(sum(w.idf * m.tf * {K1 + 1}
+                         / (m.tf + {K1} * ({1 - B} + {B} * field_norm(c.length) / ?::float8))
+                         ORDER BY m.lexeme), 0) AS score
+                     FROM (SELECT u.lexeme, cardinality(u.weights)
                                   + cardinality(array_positions(u.weights, 'A')) AS tf
-                              FROM unnest(ts_delete(c.words, tsvector_to_array(
-                                  ts_delete(c.words, ?::text[])))) u) m
-                     JOIN w ON w.lexeme = m.lexeme
+                           FROM unnest(ts_delete(c.words, tsvector_to_array(
+                               ts_delete(c.words, ?::text[])))) u) m
+                     JOIN w ON w.lexeme = m.lexeme) s
                 WHERE c.words @@ ?::tsquery{condition}
-                GROUP BY c.id, c.rowid ORDER BY score DESC, c.rowid LIMIT ?""",
+                ORDER BY s.score DESC, c.rowid LIMIT ?""",
             (
                 lexemes,
                 [t.idf for t in terms],
                 mean_length,
                 lexemes,
-                " | ".join(_quoted(t.lexeme) for t in essential),
+                among,
                 *params,
                 n,
             ),
@@ -207,21 +220,75 @@ def _first_round(terms: list[Term], n: int) -> int:
     return len(terms)
 
 
-def _next_round(
-    terms: list[Term], rest: list[float], essential: int, rows: list[tuple[str, float]], n: int
-) -> int:
-    """How many words the next round takes as essential. With n results, the n-th score
-    can only rise as more chunks are scored, so the first cut whose remaining words add up
-    to less than it passes the check. With fewer than n, the words held by twice as many
-    chunks."""
-    if len(rows) == n:
-        cut = range(essential + 1, len(terms))
-        return next((i for i in cut if rest[i] < rows[-1][1]), len(terms))
+def _wider(terms: list[Term], essential: int) -> int:
+    """How many words the next round takes, when the last found fewer than n chunks:
+    enough to hold twice as many."""
     held = sum(t.df for t in terms[:essential])
     for i in range(essential + 1, len(terms) + 1):
         if sum(t.df for t in terms[:i]) >= 2 * held:
             return i
     return len(terms)
+
+
+def _any(terms: list[Term]) -> str:
+    """A tsquery for the chunks holding any of `terms`."""
+    return " | ".join(_quoted(t.lexeme) for t in terms)
+
+
+def _enough(terms: list[Term], threshold: float) -> str:
+    """A tsquery for (at least) the chunks holding words whose bounds add up to more than
+    `threshold`, `terms` taken by bound, highest first: a word whose bound is enough on
+    its own, or a word and enough of the lower ones, or enough of the lower ones.
+
+    Written out, that is every small enough set of words, which grows fast with a long
+    question; so a set stops at the most words that keep the tsquery within
+    `MAX_OPERANDS` (a set cut short asks for more chunks, never fewer)."""
+    for longest in range(len(terms), 0, -1):
+        query = _sets(terms, threshold, longest)
+        if query is not None:
+            return query
+    return _any(terms)
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _sets(terms: list[Term], threshold: float, longest: int) -> str | None:
+    """`_enough`'s tsquery with sets of at most `longest` words; None if it would hold
+    more than MAX_OPERANDS words."""
+    rest = [sum(t.bound for t in terms[i:]) for i in range(len(terms) + 1)]
+    written = 0
+
+    def among(i: int, need: float, words: int) -> str | None:
+        """Chunks holding words of terms[i:] whose bounds add up to more than `need`,
+        `words` words already taken."""
+        nonlocal written
+        if rest[i] <= need:
+            return None
+        written += 1
+        if written > MAX_OPERANDS:
+            raise _TooLong
+        word, bound = _quoted(terms[i].lexeme), terms[i].bound
+        with_it: str | None = None
+        if bound > need or (words + 1 == longest and rest[i + 1] > need - bound):
+            with_it = word
+        elif words + 1 < longest:
+            more = among(i + 1, need - bound, words + 1)
+            with_it = f"{word} & ({more})" if more else None
+        without = among(i + 1, need, words)
+        branches = [b for b in (with_it, without) if b]
+        return " | ".join(f"({b})" for b in branches) if branches else None
+
+    try:
+        return among(0, threshold, 0) or _any(terms)
+    except _TooLong:
+        return None
+
+
+def _kept(rows: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """A word found in nearly every chunk scores ~0: such hits say nothing."""
+    return [(cid, score) for cid, score in rows if score > MIN_KEYWORD_SCORE]
 
 
 def _quoted(lexeme: str) -> str:
