@@ -251,7 +251,7 @@ def _enough(terms: list[Term], threshold: float) -> str:
 
 
 class _TooLong(Exception):
-    pass
+    """The tsquery being written has outgrown MAX_OPERANDS."""
 
 
 def _sets(terms: list[Term], threshold: float, longest: int) -> str | None:
