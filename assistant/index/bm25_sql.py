@@ -15,13 +15,13 @@ to one byte as Lucene's field norms are. What makes it scale is what it does not
   sets of weaker ones, written as one tsquery) and scores those: a chunk holding a lone
   common word ("said", "year") is never read, though such words are in a large share of
   the chunks.
-- Document frequencies. A rare word is counted exactly through the GIN index (a few
-  rows); a common one, whose count would read thousands, is taken from the column
-  statistics PostgreSQL keeps for the tsvectors (`pg_stats.most_common_elem_freqs`,
-  refreshed by ANALYZE and autovacuum) times the current chunk count. An idf changes
-  little with a common word's count, and a word new since the last ANALYZE is not in
-  the statistics, so it is counted. Nothing is written per word: ingest workers share
-  no counter.
+- Document frequencies: each word's count of chunks through the GIN index, exact. A
+  common word's count (what reads thousands of GIN entries) is kept in the process for as
+  long as the chunk count and mean length are (`CORPUS_TTL`), as stale as they are; a
+  rarer one is counted for each question, so a word new in the catalog is found at once.
+  Nothing is written per word: ingest workers share no counter. (PostgreSQL's own
+  statistics, `pg_stats.most_common_elem_freqs`, would cost nothing to read, but they
+  are a sample, and the idf they give reorders the top n: docs/performance.md.)
 
 Not here: the tsvectors themselves (the trigger in postgres.py's schema) or the
 scope's SQL (scope.py).
@@ -41,11 +41,12 @@ from .scope import Scope, sql_scope
 
 # BM25's parameters, Tantivy's (and Lucene's) defaults.
 K1, B = 1.2, 0.75
-# The chunk count, mean length and column statistics are read at most this often.
+# The chunk count, mean length and the common words' counts are read at most this often.
 CORPUS_TTL = 30.0
-# A word the statistics put in at least this many chunks takes its count from them;
-# below it is counted exactly (cheap through the GIN index).
-STATS_FROM = 2000
+# A word in at least this many chunks keeps its count for CORPUS_TTL (counting it reads
+# that many GIN entries); a rarer one is counted for every question, so that a word new
+# in the catalog is found at once.
+KEEP_FROM = 2000
 # How many words a tsquery of `_enough` holds at most before it settles for less.
 MAX_OPERANDS = 200
 # The first essential words hold at least this many chunks per result wanted (more
@@ -71,14 +72,14 @@ class Term:
 
 
 class SqlBM25:
-    """BM25 over the `chunks.words` tsvectors of the database `db()` returns; a word the
-    statistics put in `stats_from` chunks or more takes its count from them."""
+    """BM25 over the `chunks.words` tsvectors of the database `db()` returns; a word in
+    `keep_from` chunks or more keeps its count for `CORPUS_TTL` seconds."""
 
-    def __init__(self, db: Callable[[], Any], stats_from: int = STATS_FROM) -> None:
+    def __init__(self, db: Callable[[], Any], keep_from: int = KEEP_FROM) -> None:
         self._db = db
-        self.stats_from = stats_from
+        self.keep_from = keep_from
         self._corpus_read: tuple[float, int, float] | None = None  # when, chunks, mean length
-        self._stats_read: tuple[float, dict[str, float]] = (-math.inf, {})
+        self._common: dict[str, tuple[float, int]] = {}  # word: when counted, chunks
 
     def search(self, query: str, n: int, scope: Scope | None) -> list[tuple[str, float]]:
         """(chunk id, score) of the best `n` chunks holding any of the words of `query`,
@@ -145,30 +146,30 @@ class SqlBM25:
         """The question's stemmed words (stop words dropped) with their document frequency
         and idf; words no chunk holds are left out."""
         total, _ = self.corpus()
-        common = self.common()
-        lexemes = self._db().execute(
-            "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?)))",
-            (" ".join(_TERM.findall(query)),),
-        )
-        frequencies: dict[str, int] = {}
-        counted = []
-        for (lexeme,) in lexemes:
-            if len(lexeme) < 2:
-                continue
-            estimate = round(common.get(lexeme, 0.0) * total)
-            if estimate >= self.stats_from:
-                frequencies[lexeme] = estimate
-            else:
-                counted.append(lexeme)
-        if counted:
-            frequencies.update(
-                self._db().execute(
-                    """SELECT l, (SELECT count(*) FROM chunks
-                                  WHERE words @@ quote_literal(l)::tsquery)
-                       FROM unnest(?::text[]) AS l""",
-                    (counted,),
-                )
+        now = time.monotonic()
+        lexemes = [
+            lexeme
+            for (lexeme,) in self._db().execute(
+                "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?)))",
+                (" ".join(_TERM.findall(query)),),
             )
+            if len(lexeme) > 1
+        ]
+        frequencies = {}
+        for lexeme in lexemes:
+            kept = self._common.get(lexeme)
+            if kept is not None and now - kept[0] <= CORPUS_TTL:
+                frequencies[lexeme] = kept[1]
+        counted = [lexeme for lexeme in lexemes if lexeme not in frequencies]
+        if counted:
+            for lexeme, df in self._db().execute(
+                """SELECT l, (SELECT count(*) FROM chunks WHERE words @@ quote_literal(l)::tsquery)
+                   FROM unnest(?::text[]) AS l""",
+                (counted,),
+            ):
+                frequencies[lexeme] = df
+                if df >= self.keep_from:
+                    self._common[lexeme] = (now, df)
         return [
             Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5)))
             for lexeme, df in frequencies.items()
@@ -188,25 +189,6 @@ class SqlBM25:
             )
             read = self._corpus_read = (now, int(total), float(mean) or 1.0)
         return read[1], read[2]
-
-    def common(self) -> dict[str, float]:
-        """The share of chunks holding each of the tsvectors' most common words, as the
-        last ANALYZE sampled them (empty before the first), read again when older than
-        `CORPUS_TTL` seconds."""
-        now = time.monotonic()
-        if now - self._stats_read[0] > CORPUS_TTL:
-            row = (
-                self._db()
-                .execute(
-                    """SELECT most_common_elems::text::text[], most_common_elem_freqs
-                       FROM pg_stats WHERE schemaname = current_schema()
-                       AND tablename = 'chunks' AND attname = 'words'"""
-                )
-                .fetchone()
-            )
-            elems, freqs = row if row and row[0] else ([], [])
-            self._stats_read = (now, dict(zip(elems, freqs, strict=False)))
-        return self._stats_read[1]
 
 
 def _first_round(terms: list[Term], n: int) -> int:
