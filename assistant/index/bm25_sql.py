@@ -146,35 +146,40 @@ class SqlBM25:
         """The question's stemmed words (stop words dropped) with their document frequency
         and idf; words no chunk holds are left out."""
         total, _ = self.corpus()
-        now = time.monotonic()
-        lexemes = [
-            lexeme
-            for (lexeme,) in self._db().execute(
-                "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?)))",
-                (" ".join(_TERM.findall(query)),),
-            )
-            if len(lexeme) > 1
+        return [
+            Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5)))
+            for lexeme, df in self._counts(self._lexemes(query)).items()
+            if df
         ]
-        frequencies = {}
+
+    def _lexemes(self, query: str) -> list[str]:
+        rows = self._db().execute(
+            "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?)))",
+            (" ".join(_TERM.findall(query)),),
+        )
+        return [lexeme for (lexeme,) in rows if len(lexeme) > 1]
+
+    def _counts(self, lexemes: list[str]) -> dict[str, int]:
+        """How many chunks hold each word: kept if read less than CORPUS_TTL ago, else
+        counted through the GIN index (and kept if in KEEP_FROM chunks or more)."""
+        now = time.monotonic()
+        counts = {}
         for lexeme in lexemes:
             kept = self._common.get(lexeme)
             if kept is not None and now - kept[0] <= CORPUS_TTL:
-                frequencies[lexeme] = kept[1]
-        counted = [lexeme for lexeme in lexemes if lexeme not in frequencies]
+                counts[lexeme] = kept[1]
+        counted = [lexeme for lexeme in lexemes if lexeme not in counts]
         if counted:
-            for lexeme, df in self._db().execute(
+            rows = self._db().execute(
                 """SELECT l, (SELECT count(*) FROM chunks WHERE words @@ quote_literal(l)::tsquery)
                    FROM unnest(?::text[]) AS l""",
                 (counted,),
-            ):
-                frequencies[lexeme] = df
+            )
+            for lexeme, df in rows:
+                counts[lexeme] = df
                 if df >= self.keep_from:
                     self._common[lexeme] = (now, df)
-        return [
-            Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5)))
-            for lexeme, df in frequencies.items()
-            if df
-        ]
+        return counts
 
     def corpus(self) -> tuple[int, float]:
         """How many chunks there are and their mean length in words, read again
