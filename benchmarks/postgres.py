@@ -1,8 +1,11 @@
 """Question latency and disk on the PostgreSQL backend against the embedded one, one run.
 
     .venv/bin/python benchmarks/postgres.py [--limit N] [--n 100] [--catalog-url URL]
+        [--index DIR]
 
-The embedded index is the one benchmarks/ingest.py builds (made here if missing). Its
+The embedded index is the one benchmarks/ingest.py builds (made here if missing), or a
+copy of the existing index folder given as --index (an `assistant eval` cache, say: the
+copy is what is opened, so the folder given is never written). Its
 catalog is copied, row for row, into a new PostgreSQL database (the trigger computes the
 keyword tsvectors as for an ingest), and the PostgreSQL index reads the same embedded
 Chroma collection: the two differ only in where the catalog and the keyword search are.
@@ -19,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,6 +90,7 @@ def main() -> None:
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--n", type=int, default=100, help="how many questions")
     parser.add_argument("--catalog-url", help="a PostgreSQL server to make the database on")
+    parser.add_argument("--index", type=Path, help="an existing index folder, copied and used")
     args = parser.parse_args()
 
     import psycopg
@@ -93,6 +99,11 @@ def main() -> None:
 
     corpus = subset(args.limit)
     folder = index_dir(corpus, args.backend)
+    if args.index:
+        if not (args.index / "catalog.sqlite3").exists():
+            parser.error(f"{args.index} holds no index (no catalog.sqlite3)")
+        folder = Path(tempfile.mkdtemp(prefix="news-assistant-bench-")) / "index"
+        shutil.copytree(args.index, folder)
     embedded = Assistant(index_dir=folder, auto_ingest=False, embedding_backend=args.backend)
     if not (folder / "catalog.sqlite3").exists():
         print(f"ingesting {corpus} into {folder} (once)", flush=True)
@@ -161,6 +172,8 @@ def main() -> None:
     print(f"\nPostgreSQL / embedded ask() p50: {ratio:.2f}x")
     print(f"the same answer text on both: {same} of {len(questions)} questions")
     print(f"vectors (the same Chroma folder for both): {vectors * per_1000:.0f} MB per 1,000")
+    if args.index:
+        shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Owns how articles, chunks and vectors are kept and found again:
     backend.py        the storage seam: catalog, keyword search, writer coordination
     embedded.py       its default: SQLite and Tantivy in the index folder
     postgres.py       the other: PostgreSQL (psycopg 3), for many machines and writers
+    bm25_sql.py       its keyword search: BM25 in SQL, the exact top n, pruned
     connection.py     the connection the catalog's SQL runs on, in either database
     catalog.py        the catalog (the source of truth): schema and reads
     catalog_write.py  changes to the catalog, one transaction per write

@@ -7,12 +7,11 @@ compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agre
 - Keyword search is PostgreSQL's full-text search: each chunk's `words` (a tsvector of
   its article's title, weighted A, and its text, weighted D, English stemming and stop
   words) is set by a trigger as the chunk is inserted and kept in a GIN index. The
-  chunks with a question word are ranked inside the database by BM25 (idf from the GIN
-  index, term counts from the tsvector, a title word counting twice, a chunk's length
-  rounded to one byte as Tantivy's (Lucene's) field norms are), so the two backends rank
-  alike: `ts_rank` knows no idf, and ranked "said" as high as a name. The words live in
-  the catalog's own rows, so they are written and dropped in the catalog's transaction
-  and can never disagree with it.
+  chunks are ranked inside the database by BM25 as Tantivy ranks them (bm25_sql.py: the
+  exact top n, without scoring every chunk that shares a word with the question), so
+  the two backends rank alike: `ts_rank` knows no idf, and ranked "said" as high as a
+  name. The words live in the catalog's own rows, so they are written and dropped in
+  the catalog's transaction and can never disagree with it.
 - Writers run side by side. A catalog write is one transaction that first takes an
   advisory transaction lock on each article id and canonical URL it touches (in one
   order, so two writers never wait in a circle): two workers given the same story
@@ -28,18 +27,17 @@ compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agre
   journal rows whose writer holds no lock and sweeps only those ids, never the vectors a
   live writer is in the middle of writing.
 
-Not here: the SQL shared with the embedded catalog (catalog.py, catalog_write.py) or the
-vectors (vector_store.py: with `--chroma-url` too, nothing is kept in the index folder).
+Not here: the SQL shared with the embedded catalog (catalog.py, catalog_write.py), the
+BM25 query (bm25_sql.py) or the vectors (vector_store.py: with `--chroma-url` too,
+nothing is kept in the index folder).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -48,9 +46,10 @@ from typing import Any, Literal
 from ..errors import IndexError_
 from . import catalog
 from .backend import Sweep
+from .bm25_sql import SqlBM25
 from .connection import Rows
-from .keywords import MIN_KEYWORD_SCORE, KeywordDoc
-from .scope import Scope, sql_scope
+from .keywords import KeywordDoc
+from .scope import Scope
 
 # The first key of the session locks that name live writers (the second is the writer's
 # number); the article locks use the one-key (bigint) space, which never meets it.
@@ -104,10 +103,12 @@ CREATE INDEX IF NOT EXISTS pending_vectors_writer ON pending_vectors(writer);
 CREATE OR REPLACE FUNCTION word_count(body TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
     SELECT count(*)::integer FROM regexp_matches(body, '[[:alnum:]]{1,39}(?![[:alnum:]])', 'g')
 $$;
+-- floor(log2(n - 24)) - 3 as 29 minus the place of the leading 1 bit: log() on numeric,
+-- run for each word of each chunk scored, was slow.
 CREATE OR REPLACE FUNCTION field_norm(n INTEGER) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN n < 40 THEN n ELSE
-        24 + (((n - 24) >> (floor(log(2, n - 24))::integer - 3))
-              << (floor(log(2, n - 24))::integer - 3)) END
+        24 + (((n - 24) >> (29 - position('1' in (n - 24)::bit(32)::text)))
+              << (29 - position('1' in (n - 24)::bit(32)::text))) END
 $$;
 CREATE OR REPLACE FUNCTION chunk_words() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -122,13 +123,6 @@ CREATE OR REPLACE TRIGGER chunks_words BEFORE INSERT ON chunks
     FOR EACH ROW EXECUTE FUNCTION chunk_words();
 """
 
-# BM25's parameters, Tantivy's (and Lucene's) defaults.
-_K1, _B = 1.2, 0.75
-# The chunk count and mean length that BM25 normalises by are read at most this often.
-_CORPUS_TTL = 30.0
-# A question's words: letters and digits only; one letter says nothing, and Tantivy's
-# analyser drops words over 40.
-_TERM = re.compile(r"[^\W_]{2,40}")
 _URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@")
 
 
@@ -209,7 +203,7 @@ class PostgresBackend:
         self._local = threading.local()  # each thread's connection, and writer if it writes
         self._schema_lock = threading.Lock()
         self._schema_ready = False
-        self._stats: tuple[float, int, float] | None = None  # when read, chunks, mean length
+        self._bm25 = SqlBM25(lambda: self.db)
 
     # -- the catalog -------------------------------------------------------------------
 
@@ -242,57 +236,8 @@ class PostgresBackend:
     # -- keyword search ----------------------------------------------------------------
 
     def keyword_search(self, query: str, n: int, scope: Scope | None) -> list[tuple[str, float]]:
-        """BM25 over the chunks' tsvectors, computed in the database: only the chunks with a
-        question word (found through the GIN index) are scored."""
-        if n <= 0:
-            return []
-        weights = self._idf(query)
-        if not weights:
-            return []
-        _, mean_length = self._corpus()
-        condition, params = sql_scope(scope)
-        rows = self.db.execute(
-            f"""WITH w AS (SELECT * FROM unnest(?::text[], ?::float8[]) AS w(lexeme, idf)),
-                    q AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM w)
-                SELECT c.id, sum(w.idf * m.tf * {_K1 + 1}
-                           / (m.tf + {_K1} * ({1 - _B} + {_B} * field_norm(c.length) / ?::float8)))
-                           AS score
-                FROM q, chunks c JOIN articles a ON a.id = c.article_id,
-                     LATERAL (SELECT u.lexeme, cardinality(u.weights)
-                                  + cardinality(array_positions(u.weights, 'A')) AS tf
-                              FROM unnest(c.words) u) m
-                     JOIN w ON w.lexeme = m.lexeme
-                WHERE c.words @@ q.q{condition}
-                GROUP BY c.id, c.rowid ORDER BY score DESC, c.rowid LIMIT ?""",
-            ([w for w, _ in weights], [i for _, i in weights], mean_length, *params, n),
-        )
-        return [(cid, float(score)) for cid, score in rows if score > MIN_KEYWORD_SCORE]
-
-    def _idf(self, query: str) -> list[tuple[str, float]]:
-        """The question's stemmed words (stop words dropped) with their BM25 idf, each
-        counted through the GIN index; words no chunk holds are left out."""
-        total, _ = self._corpus()
-        rows = self.db.execute(
-            """SELECT l, (SELECT count(*) FROM chunks WHERE words @@ quote_literal(l)::tsquery)
-               FROM unnest(tsvector_to_array(to_tsvector('english', ?))) AS l""",
-            (" ".join(_TERM.findall(query)),),
-        )
-        return [
-            (lexeme, math.log(1 + (total - df + 0.5) / (df + 0.5)))
-            for lexeme, df in rows
-            if df and len(lexeme) > 1
-        ]
-
-    def _corpus(self) -> tuple[int, float]:
-        """How many chunks there are and their mean length in words, read again
-        when older than `_CORPUS_TTL` seconds (a full scan; BM25 only needs it roughly)."""
-        now = time.monotonic()
-        if self._stats is None or now - self._stats[0] > _CORPUS_TTL or not self._stats[1]:
-            total, mean = self.db.execute(
-                "SELECT count(*), coalesce(avg(length), 1) FROM chunks"
-            ).fetchone()
-            self._stats = (now, int(total), float(mean) or 1.0)
-        return self._stats[1], self._stats[2]
+        """BM25 over the chunks' tsvectors, computed in the database (bm25_sql.py)."""
+        return self._bm25.search(query, n, scope)
 
     def keyword_write(self, docs: Iterable[KeywordDoc], delete: Sequence[str] = ()) -> None:
         """Nothing: a chunk's words are set as the catalog inserts it."""

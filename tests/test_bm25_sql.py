@@ -1,0 +1,130 @@
+"""The BM25 in SQL (assistant/index/bm25_sql.py) on a real PostgreSQL 15: its pruned top n
+is the ranking of every chunk that shares a word with the question, and its word counts
+are exact and follow ingest and delete.
+
+The chunks are written straight into the catalog's tables (the trigger computes their
+tsvectors as for an ingest): what is tested is the ranking, not the ingest.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from assistant.index.bm25_sql import SqlBM25
+from assistant.index.keywords import MIN_KEYWORD_SCORE
+from assistant.index.postgres import PostgresBackend
+from assistant.index.scope import Scope
+
+COMMON = ["market", "price", "city", "council", "report", "week"]
+QUESTION = "Which zephyr and quasar market price city council report this week?"
+# Besides QUESTION: common words alone, and one rare word among them.
+OTHERS = ["market price city council report week", "zephyr city council week"]
+
+
+def _filler(rng: random.Random, n: int) -> list[str]:
+    return [f"fill{rng.choice('abcdefghij')}{rng.choice('klmnopqrst')}x" for _ in range(n)]
+
+
+def _text(rng: random.Random, kind: str) -> str:
+    """Short chunks full of the common words, long ones holding a rare word once, and
+    middling ones with a little of both, so that the best chunks for QUESTION include
+    some without a rare word."""
+    if kind == "common":
+        words = [w for w in COMMON for _ in range(rng.randint(0, 6))] + _filler(rng, 8)
+    elif kind == "zephyr":
+        words = ["zephyr", *rng.sample(COMMON, 1), *_filler(rng, rng.randint(150, 250))]
+    elif kind == "quasar":
+        words = ["quasar", *rng.sample(COMMON, 3), *_filler(rng, rng.randint(30, 80))]
+    else:
+        words = [*rng.sample(COMMON, 2), *_filler(rng, rng.randint(40, 120))]
+    rng.shuffle(words)
+    return " ".join(words)
+
+
+def _add(backend: PostgresBackend, article: str, texts: list[str], published: str) -> None:
+    raw = backend.db.raw
+    raw.execute(
+        """INSERT INTO articles (id, version, title, url, published, source, authors, path,
+                                 n_chunks, url_key)
+           VALUES (%s, 'v1', %s, NULL, %s, 'Test Wire', '[]', NULL, %s, NULL)""",
+        (article, f"Dispatch {article}", published, len(texts)),
+    )
+    with raw.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO chunks (id, article_id, idx, start, "end", text)
+               VALUES (%s, %s, %s, 0, %s, %s)""",
+            [(f"{article}:{i}", article, i, len(t), t) for i, t in enumerate(texts)],
+        )
+
+
+@pytest.fixture
+def backend(catalog_url: str) -> Iterator[PostgresBackend]:
+    """A catalog of 300 chunks in 60 articles, where the question's common words are in
+    most chunks and its rare ones in few."""
+    rng = random.Random(18)
+    backend = PostgresBackend(catalog_url)
+    kinds = ["common"] * 80 + ["zephyr"] * 30 + ["quasar"] * 20 + ["other"] * 170
+    rng.shuffle(kinds)
+    for a in range(60):
+        texts = [_text(rng, kind) for kind in kinds[a * 5 : a * 5 + 5]]
+        _add(backend, f"a{a:02d}", texts, f"2024-0{1 + a % 6}-15")
+    yield backend
+    backend.close()
+
+
+def _unpruned(bm25: SqlBM25, query: str, n: int, scope: Scope | None) -> list[tuple[str, float]]:
+    """Every chunk holding a word of the question scored, the best n kept."""
+    terms = bm25.terms(query)
+    rows = bm25.score(terms, " | ".join(f"'{t.lexeme}'" for t in terms), n, scope)
+    return [(cid, score) for cid, score in rows if score > MIN_KEYWORD_SCORE]
+
+
+@pytest.mark.parametrize("n", [1, 3, 10, 25, 60, 400])
+def test_the_pruned_top_n_is_the_full_ranking(backend: PostgresBackend, n: int) -> None:
+    """The first round scores only the chunks with a rare word; chunks with nothing but
+    common words belong in the top n too, and a bound too low (or a check too lax) would
+    leave them out."""
+    bm25 = SqlBM25(lambda: backend.db)
+    for question in (QUESTION, *OTHERS):
+        for scope in (None, Scope(since=date(2024, 3, 1))):
+            found = bm25.search(question, n, scope)
+            assert found == _unpruned(bm25, question, n, scope), (question, scope)
+            assert len(found) == min(n, len(_unpruned(bm25, question, 1000, scope)))
+    rare = {cid for cid, _ in bm25.search("zephyr quasar", 1000, None)}
+    if n >= 10:
+        # The case pruning has to get right: a chunk without any rare word in the top n.
+        assert any(cid not in rare for cid, _ in bm25.search(QUESTION, n, None))
+
+
+def _count(backend: PostgresBackend, lexeme: str) -> int:
+    query = "SELECT count(*) FROM chunks WHERE words @@ quote_literal(?)::tsquery"
+    return int(backend.db.execute(query, (lexeme,)).fetchone()[0])
+
+
+def test_word_counts_are_exact_and_follow_ingest_and_delete(backend: PostgresBackend) -> None:
+    """Each word's count is exact; a common one's is kept for CORPUS_TTL (as the chunk
+    count is), a rarer one's is counted for each question, so an article added is found
+    at once, and one deleted is gone at once."""
+    bm25 = SqlBM25(lambda: backend.db, keep_from=50)
+    before = {t.lexeme: t.df for t in bm25.terms(QUESTION)}
+    assert before == {lexeme: _count(backend, lexeme) for lexeme in before}
+    assert before["zephyr"] < 50 <= before["market"]
+    assert bm25.search("quokka", 5, None) == []
+
+    _add(backend, "new", ["the quokka crossed the market by a zephyr", "nothing"], "2024-07-01")
+    assert [cid for cid, _ in bm25.search("quokka market", 1, None)] == ["new:0"]
+    after = {t.lexeme: t.df for t in bm25.terms(QUESTION)}
+    assert after["zephyr"] == before["zephyr"] + 1  # counted again
+    assert after["market"] == before["market"]  # kept, as stale as the chunk count
+    assert {t.lexeme: t.df for t in SqlBM25(lambda: backend.db).terms(QUESTION)} == {
+        lexeme: _count(backend, lexeme) for lexeme in before
+    }
+    assert bm25.search(QUESTION, 10, None) == _unpruned(bm25, QUESTION, 10, None)
+
+    backend.db.execute("DELETE FROM chunks WHERE article_id = 'new'")
+    backend.db.execute("DELETE FROM articles WHERE id = 'new'")
+    assert bm25.search("quokka", 5, None) == []
