@@ -137,3 +137,25 @@ def test_a_dateline_is_not_a_title(make_assistant, tmp_path: Path, title, text, 
     assert assistant.ingest([write_jsonl(tmp_path / "d.jsonl", [article])]).ok
     (row,) = assistant.index.db.execute("SELECT title FROM articles").fetchall()
     assert row[0] == expected
+
+
+def test_a_sentence_longer_than_an_answer_may_be_is_not_the_answer(make_assistant, tmp_path):
+    """An answer holds at most 80 words: a run-on sentence of a hundred, however close to
+    the question, gives way to a short one that answers it."""
+    run_on = (
+        "The harbour board said the floating library, which was designed by architect Ilse "
+        "Varga over two years with a team of engineers, librarians, divers, volunteers, "
+        "carpenters and painters from the town and from several villages along the coast, "
+        "would hold thousands of books, host readings for children on Saturdays, moor at "
+        "the old quay in summer and at the ferry pier in winter, and open every day except "
+        "Mondays, when the crew cleans the deck, checks the pumps, repairs the shelves, "
+        "sorts the returned books and rests."
+    )
+    article = dict(FLOATING_LIBRARY, text=f"{run_on} {FLOATING_LIBRARY['text']}")
+    assert len(run_on.split()) > 80
+    assistant = make_assistant()
+    assert assistant.ingest([write_jsonl(tmp_path / "library.jsonl", [article])]).ok
+    answer = assistant.ask("Who designed the floating library?")
+    assert answer.answered
+    assert all(len(s.text.split()) <= 80 for s in answer.sentences)
+    assert "designed by architect Ilse Varga." in answer.text

@@ -122,13 +122,17 @@ class ExtractiveAnswerer(Answerer):
         scores += policy.position_weight * _position(passages, candidates)
         scores[(similarity < policy.sentence_gate) & ~evidence] = -np.inf
         scores[[_is_note(c.text) for c in candidates]] = -np.inf
+        # A sentence longer than the whole answer may be is no short answer to anything.
+        scores[[len(c.text.split()) > policy.max_words for c in candidates]] = -np.inf
         if asked.wants or asked.wants_names:  # else no entity can add to a score
             top = [int(i) for i in np.argsort(-scores)[: policy.typed] if np.isfinite(scores[i])]
             self._read(top, candidates, read)
             for i, analysis in read.items():
                 scores[i] += policy.answer_type_weight * _brings(asked, list(analysis.entities))
         order = [int(i) for i in np.argsort(-scores) if np.isfinite(scores[i])]
-        if _coverage(asked, passages[candidates[order[0]].passage]) < policy.coverage_gate:
+        if not order or (
+            _coverage(asked, passages[candidates[order[0]].passage]) < policy.coverage_gate
+        ):
             return not_covered(question, passages)
         if asks_current_state(question):
             order = self._newest_first(asked, order, scores, passages, candidates)
