@@ -128,3 +128,37 @@ def test_word_counts_are_exact_and_follow_ingest_and_delete(backend: PostgresBac
     backend.db.execute("DELETE FROM chunks WHERE article_id = 'new'")
     backend.db.execute("DELETE FROM articles WHERE id = 'new'")
     assert bm25.search("quokka", 5, None) == []
+
+
+# Words as Tantivy's tokenizer would cut them, and the edges of the old pattern: runs of
+# 39, 40 and 100 letters, marks that join no words, letters beyond ASCII.
+ODD_TEXTS = [
+    "São Paulo naïve café, Ωmega 漢字 ١٢٣",
+    "a_b c-d e'f 12.5% of 3,000 U.S. e\u0301t\u00e9 ab\x01cd",
+    " ".join(["x" * 39, "y" * 40, "z" * 100 + "!", "w" * 41 + "é" * 3]),
+    "",
+    "   ",
+]
+
+
+def test_a_chunks_length_counts_its_words_as_the_first_schema_did(
+    backend: PostgresBackend,
+) -> None:
+    """`word_count` (the BM25 length) gives the count of the pattern the catalog was
+    first made with, on every chunk and on odd text, under the columns' collation and
+    the database's: a change in it would move every stored chunk's score."""
+    first = """SELECT count(*)::integer
+               FROM regexp_matches(%s, '[[:alnum:]]{1,39}(?![[:alnum:]])', 'g')"""
+    raw = backend.db.raw  # psycopg's own marks: the pattern holds a `?`
+    texts = [r[0] for r in backend.db.execute("SELECT text FROM chunks")] + ODD_TEXTS
+    for text in texts:
+        for collation in ('"C"', "default"):
+            cast = f"%s::text COLLATE {collation}" if collation != "default" else "%s::text"
+            (new,) = raw.execute(f"SELECT word_count({cast})", (text,)).fetchone()
+            (old,) = raw.execute(first.replace("%s", cast, 1), (text,)).fetchone()
+            assert new == old, (text[:40], collation)
+    (mismatched,) = backend.db.execute(
+        "SELECT count(*) FROM chunks c JOIN articles a ON a.id = c.article_id "
+        "WHERE c.length <> 2 * word_count(a.title) + word_count(c.text)"
+    ).fetchone()
+    assert mismatched == 0
