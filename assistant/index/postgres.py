@@ -57,6 +57,10 @@ _WRITERS = 1_851_876_211
 # The transaction lock that lets one process at a time bring the schema up to date.
 _SCHEMA_LOCK = -1
 
+# Rows of `chunk_stats`: writers whose connections' process ids differ here never wait
+# on one another's row.
+CHUNK_STATS_ROWS = 64
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -124,7 +128,43 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER chunks_words BEFORE INSERT ON chunks
     FOR EACH ROW EXECUTE FUNCTION chunk_words();
-"""
+-- The chunk count and the sum of their lengths (BM25's), kept exact in the transaction of
+-- every write by the statement triggers below, in CHUNK_STATS_ROWS rows picked by the
+-- writing connection, summed when read: one row would make writers side by side wait
+-- for each other's commits. A catalog made before it is counted once, its writers held
+-- off (SHARE) until that is committed.
+DO $$ BEGIN
+    IF to_regclass('chunk_stats') IS NULL THEN
+        LOCK TABLE chunks IN SHARE MODE;
+        CREATE TABLE chunk_stats (
+            slot INTEGER PRIMARY KEY, chunks BIGINT NOT NULL, measured BIGINT NOT NULL,
+            length BIGINT NOT NULL
+        );
+        INSERT INTO chunk_stats SELECT 0, count(*), count(length), coalesce(sum(length), 0)
+            FROM chunks;
+    END IF;
+END $$;
+CREATE OR REPLACE FUNCTION chunks_counted(sign INTEGER, chunks BIGINT, measured BIGINT,
+                                          length BIGINT) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO chunk_stats AS s
+        SELECT pg_backend_pid() % {slots}, sign * chunks, sign * measured, sign * length
+        WHERE chunks > 0
+    ON CONFLICT (slot) DO UPDATE SET chunks = s.chunks + excluded.chunks,
+        measured = s.measured + excluded.measured, length = s.length + excluded.length
+$$;
+CREATE OR REPLACE FUNCTION chunks_added() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    PERFORM chunks_counted(1, count(*), count(length), coalesce(sum(length), 0)) FROM added;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION chunks_removed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    PERFORM chunks_counted(-1, count(*), count(length), coalesce(sum(length), 0)) FROM removed;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER chunks_added AFTER INSERT ON chunks REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION chunks_added();
+CREATE OR REPLACE TRIGGER chunks_removed AFTER DELETE ON chunks
+    REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION chunks_removed();
+""".replace("{slots}", str(CHUNK_STATS_ROWS))
 
 _URL_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@")
 
