@@ -11,7 +11,9 @@ compare bytewise (`COLLATE "C"`), as SQLite's do, so ordering and id ranges agre
   exact top n, without scoring every chunk that shares a word with the question), so
   the two backends rank alike: `ts_rank` knows no idf, and ranked "said" as high as a
   name. The words live in the catalog's own rows, so they are written and dropped in
-  the catalog's transaction and can never disagree with it.
+  the catalog's transaction and can never disagree with it; so do BM25's chunk count
+  and mean length (`chunk_stats`, kept by statement triggers, a row per writing
+  connection so that writers side by side never wait on one row).
 - Writers run side by side. A catalog write is one transaction that first takes an
   advisory transaction lock on each article id and canonical URL it touches (in one
   order, so two writers never wait in a circle): two workers given the same story
