@@ -3,6 +3,7 @@ one Chroma server, against one worker, with the CPU they use.
 
     .venv/bin/python benchmarks/workers.py --limit 300 [--workers 2] [--stand-in 1 2 4]
         [--backend onnx-int8] [--catalog-url URL] [--skip-model] [--skip-embedded]
+        [--one-session]
 
 The first --limit articles of the dev corpus are dealt into N shards (article i to shard
 i mod N, so the shards are alike), kept in the cache folder. Every run gets a new database
@@ -12,6 +13,15 @@ settings `assistant ingest` reads (--catalog-url, --chroma-url, an index folder 
 own that stays empty). A worker imports what it needs and loads the model and spaCy,
 says it is ready and waits: the clock starts for all of them at once, so model loading is
 excluded, as in benchmarks/ingest.py; opening the catalog and the collection is not.
+
+Each worker runs in a session of its own, as `assistant ingest` commands started from
+their own shells, units or machines do. Linux's autogroup scheduling
+(/proc/sys/kernel/sched_autogroup_enabled) shares the CPU between sessions first and
+only then between a session's processes, so on a machine other sessions keep busy,
+workers in one session share one session's CPU however many they are (--one-session
+runs them so, to compare), and workers in sessions of their own take a larger share of
+it from those other sessions as they grow in number: read the ratios with the column of
+time spent waiting for a CPU, and the load.
 
 Two series, both at default threading (ONNX Runtime uses every core in each worker):
   model     the real embedding model: 1 worker, then --workers;
@@ -27,7 +37,9 @@ Printed for each run: articles, chunks, wall seconds (first start to last end), 
 and the ratio to one worker of the same series, the CPU the workers used (user + sys from
 getrusage in each), PostgreSQL's (the server's processes) and Chroma's (`chroma run`),
 from /proc, in cores (CPU seconds per wall second), all of it in CPU ms per article (it
-stays put when coordination costs nothing), and the load average just before the run.
+stays put when coordination costs nothing), the share of the workers' time spent ready
+to run but waiting for a CPU (/proc's schedstat: the machine's contention, not the
+stores'), and the load average just before the run.
 Each run's catalog is checked: every article once, no journal rows left, and Chroma
 holding exactly its chunks' vectors. Without --catalog-url a temporary PostgreSQL 15 is
 started (tests/postgres.py); a `chroma run` server is always started, on loopback.
@@ -131,6 +143,7 @@ def work(args: argparse.Namespace) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     before = resource.getrusage(resource.RUSAGE_SELF)
+    waited = cpu_wait()
     start = time.time()
     result: dict[str, Any]
     try:
@@ -142,7 +155,21 @@ def work(args: argparse.Namespace) -> None:
     end = time.time()
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    print(json.dumps({**result, "start": start, "end": end, "cpu": cpu}), flush=True)
+    waited = cpu_wait() - waited
+    print(json.dumps({**result, "start": start, "end": end, "cpu": cpu, "waited": waited}),
+          flush=True)  # fmt: skip
+
+
+def cpu_wait() -> float:
+    """Seconds this process's threads have spent ready to run, waiting for a CPU (the
+    second field of /proc's schedstat, in nanoseconds); threads gone are not counted."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+    return total / 1e9
 
 
 # -- the servers ------------------------------------------------------------------------
@@ -249,6 +276,8 @@ class Run:
         if refused:  # only the shards of those let in were ingested: not comparable
             ratio = "-"
         workers_cpu = sum(r["cpu"] for r in self.results)
+        waited = sum(r.get("waited", 0.0) for r in self.results)
+        worked = sum(r["end"] - r["start"] for r in self.results)
         servers = [f"{cpu / self.wall:.2f}" for cpu in self.server_cpu] or ["-", "-"]
         per_article = (workers_cpu + sum(self.server_cpu)) / self.articles * 1000
         return [
@@ -262,6 +291,7 @@ class Run:
             f"{workers_cpu / self.wall:.2f}",
             *servers,
             f"{per_article:.0f}",
+            f"{waited / worked:.0%}",
             f"{self.load:.2f}",
             self.check,
         ]
@@ -280,8 +310,11 @@ def shards(corpus: Path, limit: int, n: int) -> list[Path]:
     return paths
 
 
-def start_workers(shard_paths: list[Path], options: list[str], folders: list[Path]) -> list[Any]:
-    """One worker process per shard, each waiting for its start line."""
+def start_workers(
+    shard_paths: list[Path], options: list[str], folders: list[Path], one_session: bool
+) -> list[Any]:
+    """One worker process per shard, each waiting for its start line, each in a session of
+    its own unless `one_session` (see the module's docstring)."""
     script = str(Path(__file__).resolve())
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     procs = []
@@ -290,7 +323,8 @@ def start_workers(shard_paths: list[Path], options: list[str], folders: list[Pat
                *options]  # fmt: skip
         errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (open while it runs)
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=errors, text=True, env=env)  # fmt: skip
+                                stderr=errors, text=True, env=env,
+                                start_new_session=not one_session)  # fmt: skip
         procs.append((proc, errors))
     for proc, errors in procs:
         if proc.stdout.readline().strip() != "ready":
@@ -301,9 +335,10 @@ def start_workers(shard_paths: list[Path], options: list[str], folders: list[Pat
 
 
 def run_workers(shard_paths: list[Path], options: list[str], folders: list[Path],
-                cpu_of: list[int]) -> tuple[list[dict[str, Any]], list[float], float]:  # fmt: skip
+                cpu_of: list[int], one_session: bool = False,
+                ) -> tuple[list[dict[str, Any]], list[float], float]:  # fmt: skip
     """Start the workers at once; their results, each server's CPU seconds and the load."""
-    procs = start_workers(shard_paths, options, folders)
+    procs = start_workers(shard_paths, options, folders, one_session)
     load = os.getloadavg()[0]
     before = [tree_cpu(pid) for pid in cpu_of]
     for proc, _ in procs:
@@ -351,7 +386,7 @@ def series(name: str, counts: list[int], args: argparse.Namespace, pg: str, chro
         folders = [scratch / f"{name}-{n}-{k}" for k in range(n)]
         print(f"{name}: {n} worker(s)", file=sys.stderr, flush=True)
         results, server_cpu, load = run_workers(
-            shards(DEV_CORPUS, args.limit, n), options, folders, cpu_of
+            shards(DEV_CORPUS, args.limit, n), options, folders, cpu_of, args.one_session
         )
         check = check_catalog(url, chroma, scratch / "check", args.limit)
         runs.append(Run(name, n, results, server_cpu, load, check))
@@ -380,6 +415,8 @@ def main() -> None:
     parser.add_argument("--catalog-url", help="a PostgreSQL server to make the databases on")
     parser.add_argument("--skip-model", action="store_true", help="only the stand-in series")
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--one-session", action="store_true",
+                        help="all workers in the benchmark's session")  # fmt: skip
     # The worker's own arguments.
     parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--shard", type=Path, help=argparse.SUPPRESS)
@@ -411,12 +448,13 @@ def main() -> None:
 def report(runs: list[Run], args: argparse.Namespace) -> None:
     rows = [["series", "workers", "articles", "chunks", "wall s", "articles/s", "vs 1 worker",
              "workers' CPU (cores)", "PostgreSQL CPU", "Chroma CPU", "CPU ms / article",
-             "load before", "check"]]  # fmt: skip
+             "workers waiting for a CPU", "load before", "check"]]  # fmt: skip
     ones = {r.series: r for r in runs if r.workers == 1}
     for run in runs:
         rows.append(run.row(ones.get(run.series) if run.workers > 1 else None))
+    sessions = "one session" if args.one_session else "a session each"
     print(f"the first {args.limit} articles of {DEV_CORPUS}; backend {args.backend}; "
-          f"{os.cpu_count()} cores; default threading\n")  # fmt: skip
+          f"{os.cpu_count()} cores; default threading; workers in {sessions}\n")  # fmt: skip
     print(table(rows))
     for run in runs:
         for r in run.results:

@@ -146,6 +146,80 @@ def test_changed_file_replaces_its_chunks(make_assistant, tmp_path: Path):
     assert "15 million" in answer.text and "12 million" not in answer.text
 
 
+NAMELESS = "The ferry to Exampleton resumed on Monday after the storm. Tickets cost 4 euros.\n"
+LINES = [
+    {"title": "Dam drained", "text": "The dam above the valley was drained in March."},
+    {"title": "Mill closed", "text": "The old mill on the river closed after 90 years."},
+]
+
+
+def _nameless_news(folder: Path) -> Path:
+    """Articles with neither an id nor a URL: named after their files."""
+    write(folder / "ferry.txt", NAMELESS)
+    write_jsonl(folder / "lines.jsonl", LINES)
+    return folder
+
+
+def test_a_file_gives_one_id_however_its_path_is_written(
+    make_assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`news`, `./news/../news` and the absolute path (and a link to the folder) name one
+    file: its articles are known again, not added a second time, and a change to the file
+    updates them whatever name the ingest is given."""
+    folder = _nameless_news(tmp_path / "news")
+    (tmp_path / "link").symlink_to(folder)
+    monkeypatch.chdir(tmp_path)
+    assistant = make_assistant()
+    first = assistant.ingest(["news"])
+    resolved = path_text(folder.resolve())
+    assert sorted(first.added) == [
+        f"{resolved}/ferry.txt",
+        f"{resolved}/lines.jsonl:1",
+        f"{resolved}/lines.jsonl:2",
+    ]
+    for name in ["news", str(folder.resolve()), "./news/../news", "link"]:
+        again = assistant.ingest([name])
+        assert len(again.unchanged) == 3 and not again.added and not again.updated, name
+    write(folder / "ferry.txt", NAMELESS.replace("4 euros", "5 euros"))
+    write_jsonl(folder / "lines.jsonl", [*LINES, {"text": "A third line, new."}])
+    changed = assistant.ingest([str(folder)])
+    assert changed.updated == [f"{resolved}/ferry.txt"]
+    assert changed.added == [f"{resolved}/lines.jsonl:3"]
+    assert len(assistant.index.versions()) == 4
+    assert "5 euros" in assistant.ask("How much do ferry tickets cost?").text
+
+
+def test_an_index_made_before_ids_were_resolved_keeps_its_ids(
+    make_assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An index built when a file's articles were named after the path as typed
+    (`news/ferry.txt`, `news/lines.jsonl:2`) keeps those ids: a changed file's articles
+    replace them instead of being added beside them, under any name of the folder."""
+    folder = tmp_path / "news"
+    monkeypatch.chdir(tmp_path)
+    # What the earlier code stored for `assistant ingest news`: the same file path in the
+    # catalog, the ids written as the path was typed.
+    write(folder / "ferry.md", "---\nid: news/ferry.md\ntitle: Ferry\n---\n" + NAMELESS)
+    write_jsonl(folder / "lines.jsonl", [{"id": f"news/lines.jsonl:{i}", **r} for i, r in
+                                         enumerate(LINES, 1)])  # fmt: skip
+    assistant = make_assistant()
+    earlier = assistant.ingest(["news"])
+    assert sorted(earlier.added) == ["news/ferry.md", "news/lines.jsonl:1", "news/lines.jsonl:2"]
+    chunks = assistant.index.chunk_count()
+
+    write(folder / "ferry.md", NAMELESS.replace("4 euros", "5 euros"))
+    write_jsonl(folder / "lines.jsonl", [LINES[0], {**LINES[1], "text": "The mill reopened."}])
+    report = assistant.ingest([str(folder)])
+    assert not report.added
+    assert sorted(report.updated + report.unchanged) == sorted(earlier.added)
+    assert sorted(assistant.index.versions()) == sorted(earlier.added)
+    assert assistant.index.chunk_count() == chunks
+    assert assistant.index.collection.count() == chunks, "the earlier vectors are deleted"
+    assert "5 euros" in assistant.ask("How much do ferry tickets cost?").text
+    synced = assistant.ingest(["news"], sync=True)
+    assert not synced.removed and len(synced.unchanged) == 3
+
+
 def test_sync_removes_articles_whose_files_are_gone(make_assistant, tmp_path: Path):
     folder = tmp_path / "news"
     write(folder / "bridge.md", ARTICLE)

@@ -34,6 +34,8 @@ from tests.conftest import write
 # Collected again here, with `make_assistant` below pointing them at PostgreSQL and the
 # Chroma server: the behaviour both backends share.
 from tests.test_ingest import (  # noqa: F401
+    test_a_file_gives_one_id_however_its_path_is_written,
+    test_an_index_made_before_ids_were_resolved_keeps_its_ids,
     test_an_index_with_float16_sentence_vectors_still_answers,
     test_an_older_catalog_learns_its_files_warnings_by_reading_them_once_more,
     test_an_older_catalog_loses_the_article_ids_of_its_sentences,

@@ -16,12 +16,15 @@ to one byte as Lucene's field norms are. What makes it scale is what it does not
   common word ("said", "year") is never read, though such words are in a large share of
   the chunks.
 - Document frequencies: each word's count of chunks through the GIN index, exact. A
-  common word's count (what reads thousands of GIN entries) is kept in the process for as
-  long as the chunk count and mean length are (`CORPUS_TTL`), as stale as they are; a
-  rarer one is counted for each question, so a word new in the catalog is found at once.
-  Nothing is written per word: ingest workers share no counter. (PostgreSQL's own
-  statistics, `pg_stats.most_common_elem_freqs`, would cost nothing to read, but they
-  are a sample, and the idf they give reorders the top n: docs/performance.md.)
+  common word's count (what reads thousands of GIN entries) is kept in the process for
+  `CORPUS_TTL`; a rarer one is counted for each question, so a word new in the catalog
+  is found at once. Nothing is written per word: ingest workers share no counter.
+  (PostgreSQL's own statistics, `pg_stats.most_common_elem_freqs`, would cost nothing to
+  read, but they are a sample, and the idf they give reorders the top n:
+  docs/performance.md.)
+- The chunk count and mean length: exact for each question, read with its words from
+  the few rows of `chunk_stats`, which the catalog keeps in each write's transaction
+  (postgres.py's schema), not by scanning the chunks.
 
 Not here: the tsvectors themselves (the trigger in postgres.py's schema) or the
 scope's SQL (scope.py).
@@ -41,7 +44,7 @@ from .scope import Scope, sql_scope
 
 # BM25's parameters, Tantivy's (and Lucene's) defaults.
 K1, B = 1.2, 0.75
-# The chunk count, mean length and the common words' counts are read at most this often.
+# A common word's count is read at most this often.
 CORPUS_TTL = 30.0
 # A word in at least this many chunks keeps its count for CORPUS_TTL (counting it reads
 # that many GIN entries); a rarer one is counted for every question, so that a word new
@@ -78,7 +81,6 @@ class SqlBM25:
     def __init__(self, db: Callable[[], Any], keep_from: int = KEEP_FROM) -> None:
         self._db = db
         self.keep_from = keep_from
-        self._corpus_read: tuple[float, int, float] | None = None  # when, chunks, mean length
         self._common: dict[str, tuple[float, int]] = {}  # word: when counted, chunks
 
     def search(self, query: str, n: int, scope: Scope | None) -> list[tuple[str, float]]:
@@ -86,12 +88,13 @@ class SqlBM25:
         best first (ties by storage order), scores at or below MIN_KEYWORD_SCORE left out."""
         if n <= 0:
             return []
-        terms = sorted(self.terms(query), key=lambda t: (-t.idf, t.lexeme))
+        found, mean_length = self._terms(query)
+        terms = sorted(found, key=lambda t: (-t.idf, t.lexeme))
         if not terms:
             return []
         essential = _first_round(terms, n)
         while True:
-            rows = self.score(terms, _any(terms[:essential]), n, scope)
+            rows = self.score(terms, _any(terms[:essential]), n, scope, mean_length)
             if essential == len(terms):
                 return _kept(rows)
             if len(rows) == n:
@@ -102,14 +105,21 @@ class SqlBM25:
         # asks the GIN index for (with nothing but common words, most chunks need several).
         rest = sum(t.bound for t in terms[essential:])
         if rest >= rows[-1][1]:
-            rows = self.score(terms, _enough(terms, rows[-1][1]), n, scope)
+            rows = self.score(terms, _enough(terms, rows[-1][1]), n, scope, mean_length)
         return _kept(rows)
 
     def score(
-        self, terms: list[Term], among: str, n: int, scope: Scope | None
+        self,
+        terms: list[Term],
+        among: str,
+        n: int,
+        scope: Scope | None,
+        mean_length: float | None = None,
     ) -> list[tuple[str, float]]:
-        """The best `n` chunks that match the tsquery `among`, scored on all of `terms`."""
-        _, mean_length = self.corpus()
+        """The best `n` chunks that match the tsquery `among`, scored on all of `terms`
+        (with the chunks' mean length read with them, or else now)."""
+        if mean_length is None:
+            _, mean_length = self.corpus()
         condition, params = sql_scope(scope)
         lexemes = [t.lexeme for t in terms]
         # A chunk's tsvector cut down to the question's words before it is unnested (a
@@ -145,19 +155,31 @@ class SqlBM25:
     def terms(self, query: str) -> list[Term]:
         """The question's stemmed words (stop words dropped) with their document frequency
         and idf; words no chunk holds are left out."""
-        total, _ = self.corpus()
-        return [
+        return self._terms(query)[0]
+
+    def _terms(self, query: str) -> tuple[list[Term], float]:
+        """`terms(query)`, and the chunks' mean length read with them."""
+        lexemes, total, mean_length = self._lexemes(query)
+        terms = [
             Term(lexeme, df, math.log(1 + (total - df + 0.5) / (df + 0.5)))
-            for lexeme, df in self._counts(self._lexemes(query)).items()
+            for lexeme, df in self._counts(lexemes).items()
             if df
         ]
+        return terms, mean_length
 
-    def _lexemes(self, query: str) -> list[str]:
-        rows = self._db().execute(
-            "SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('english', ?)))",
-            (" ".join(_TERM.findall(query)),),
+    def _lexemes(self, query: str) -> tuple[list[str], int, float]:
+        """The question's lexemes, the chunk count and their mean length, in one round trip."""
+        lexemes, total, mean = (
+            self._db()
+            .execute(
+                f"""SELECT ARRAY(SELECT DISTINCT unnest(tsvector_to_array(
+                               to_tsvector('english', ?)))), c.*
+                   FROM ({_CORPUS}) c""",
+                (" ".join(_TERM.findall(query)),),
+            )
+            .fetchone()
         )
-        return [lexeme for (lexeme,) in rows if len(lexeme) > 1]
+        return [lexeme for lexeme in lexemes if len(lexeme) > 1], int(total), float(mean) or 1.0
 
     def _counts(self, lexemes: list[str]) -> dict[str, int]:
         """How many chunks hold each word: kept if read less than CORPUS_TTL ago, else
@@ -182,18 +204,17 @@ class SqlBM25:
         return counts
 
     def corpus(self) -> tuple[int, float]:
-        """How many chunks there are and their mean length in words, read again
-        when older than `CORPUS_TTL` seconds (a full scan; BM25 only needs it roughly)."""
-        now = time.monotonic()
-        read = self._corpus_read
-        if read is None or now - read[0] > CORPUS_TTL or not read[1]:
-            total, mean = (
-                self._db()
-                .execute("SELECT count(*), coalesce(avg(length), 1) FROM chunks")
-                .fetchone()
-            )
-            read = self._corpus_read = (now, int(total), float(mean) or 1.0)
-        return read[1], read[2]
+        """How many chunks there are and their mean length in words, as committed now."""
+        total, mean = self._db().execute(_CORPUS).fetchone()
+        return int(total), float(mean) or 1.0
+
+
+# The chunk count and mean length from `chunk_stats`: the mean is the numeric quotient
+# `avg(length)` over the chunks would give (the sum and count of lengths, as numeric,
+# divided), so the scores are those of a full scan to the last bit.
+_CORPUS = """SELECT coalesce(sum(chunks), 0),
+                     coalesce(sum(length) / nullif(sum(measured), 0), 1)
+              FROM chunk_stats"""
 
 
 def _first_round(terms: list[Term], n: int) -> int:

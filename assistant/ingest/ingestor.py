@@ -24,7 +24,7 @@ import hashlib
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -183,7 +183,10 @@ class Ingestor:
         ids: list[str] = []
         troubled = False
         warned = len(run.report.warnings)
+        earlier = _EarlierIds(self.index, unit.key, run.known)
         for item in _guarded(items, unit.where):
+            if isinstance(item, Article):
+                item = earlier.keep(item)
             troubled |= not self._accept(item, run, ids)
             if run.stopped:
                 return
@@ -302,6 +305,43 @@ class Ingestor:
                     gone += [i for i in ids if i not in run.ids]
         self.index.delete(gone)
         return gone
+
+
+class _EarlierIds:
+    """The ids that an index made before ids were resolved gave a file's articles.
+
+    An article named after its file (no id, no URL) was once named after the file's path
+    as typed, `news/a.txt` or `/srv/news/a.txt` depending on the command; now it is the
+    resolved path. An article whose resolved id the index does not hold, but which the
+    index holds under such an earlier id from the same file, at the same place in it (the
+    same `:line` or `#entry`, the file's own name before it), keeps that id: it is
+    replaced, not added a second time. The earlier ids of a file are read only then.
+    """
+
+    def __init__(self, index: Index, key: str | None, known: dict[str, str]) -> None:
+        self.index, self.key, self.known = index, key, known
+        self._stored: list[str] | None = None
+
+    def keep(self, article: Article) -> Article:
+        key = self.key
+        if key is None or not self.known or article.id in self.known:
+            return article
+        if not article.id.startswith(key):
+            return article  # an explicit id or a URL
+        place = article.id[len(key) :]
+        if place and place[0] not in ":#":
+            return article
+        name = "/" + key.rsplit("/", 1)[-1]
+        for old in self.stored(key):
+            named = old[: len(old) - len(place)] if place else old
+            if old.endswith(place) and ("/" + named).endswith(name) and old != article.id:
+                return replace(article, id=old)
+        return article
+
+    def stored(self, key: str) -> list[str]:
+        if self._stored is None:
+            self._stored = self.index.articles_by_path([key]).get(key, [])
+        return self._stored
 
 
 class _Run:

@@ -42,7 +42,7 @@ def read_feed(
             "source": outlet,
         }
         try:
-            yield from article_from_mapping(raw, f"{where}#{n}", path)
+            yield from article_from_mapping(raw, f"{where}#{n}", path, file=where)
         except SourceError as exc:
             yield exc
 

@@ -1,8 +1,10 @@
 """A record (a mapping with the usual field names) -> `Article`, and article identity.
 
 Identity: an article's id is its explicit `id`, else its canonical URL, else where it was
-read from (plus the line number inside a JSON Lines file). Every format ends here, so the
-field aliases and the checks on each field live in one place.
+read from: its file's resolved path (plus the line number inside a JSON Lines file, the
+entry's inside a JSON list or a feed), so that one file gives one id however it was named,
+or `<stdin>`. Every format ends here, so the field aliases and the checks on each field
+live in one place.
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ class Origin:
     where: str
     path: str | None
     url: str | None = None  # the page a fetched article came from
+    # The file's name as given, when `where` is already one entry of it (a feed's `#2`).
+    file: str | None = None
+
+    def identity(self, where: str) -> str:
+        """The id of an article without an id or URL, read at `where` (this file's name as
+        given, and the place inside it: `news/a.jsonl:3`): the file's resolved path with
+        that place, so `news`, `./news` and `/srv/news` give one id; `where` without a
+        file (stdin)."""
+        named = self.file or self.where
+        if self.path is None or not where.startswith(named):
+            return path_text(where)
+        return path_text(self.path) + where[len(named) :]
 
     def title(self) -> str:
         """A title made from the file name, for articles that have none."""
@@ -69,7 +83,7 @@ def to_article(
     identity = (
         _text(fields["id"], where, numbers=True).strip()
         or canonical_url(url)
-        or _clean(path_text(where))
+        or _clean(origin.identity(where))
     )
     # A whole file without a title is named after the file; one record among many (a JSON
     # Lines archive, a feed) is named after its own first words, not its file's name.
@@ -142,10 +156,11 @@ def canonical_url(url: str | None) -> str | None:
 
 
 def article_from_mapping(
-    raw: dict[str, Any], where: str, path: str | None
+    raw: dict[str, Any], where: str, path: str | None, file: str | None = None
 ) -> list[Article | SourceWarning]:
-    """An Article from a mapping with the usual field names (for feeds and fetched pages)."""
-    return to_article(Origin(where, path), raw, where=where)
+    """An Article from a mapping with the usual field names (for feeds and fetched pages);
+    `file` is the name of the file that `where` is an entry of."""
+    return to_article(Origin(where, path, file=file), raw, where=where)
 
 
 # A field is (the name it had in the record, its value).
