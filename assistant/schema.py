@@ -154,6 +154,16 @@ class Sentence:
     citations: tuple[int, ...]
     support: float
 
+    def told(self) -> str:
+        """The sentence as the answer's text shows it: its words, then its markers."""
+        return f"{self.text} {''.join(f'[{n}]' for n in self.citations)}"
+
+
+# What an answer may hold before its sources: at most this many sentences and words,
+# whatever note goes before them ("From 31 August 2022, before this week (…):").
+ANSWER_SENTENCES = 3
+ANSWER_WORDS = 80
+
 
 @dataclass(frozen=True)
 class Turn:

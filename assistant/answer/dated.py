@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..schema import Answer, Citation
+from ..schema import ANSWER_WORDS, Answer, Citation
 from ..text.dates import Window, day_text
 
 
@@ -33,7 +33,33 @@ def dated(answer: Answer, window: Window | None, current: bool) -> Answer:
         return answer
     if before and window is not None:
         said += f", before {window.describe().removeprefix('in ')}"
+    answer = _within(answer, ANSWER_WORDS - len(said.split()))
     return dataclasses.replace(answer, text=f"{said}: {answer.text}")
+
+
+def _within(answer: Answer, budget: int) -> Answer:
+    """The answer without its last sentences while it holds more than `budget` words, so
+    that with the note it stays within the answer's word budget. Only an answer whose text
+    is its sentences told in order (the extractive one's) is cut; its first sentence always
+    stays, and so do the sources it and the other kept sentences cite (citations are
+    numbered in order of first use, so those are the first ones)."""
+    sentences = list(answer.sentences)
+    if not sentences or " ".join(s.told() for s in sentences) != answer.text:
+        return answer
+    while len(sentences) > 1 and sum(len(s.text.split()) for s in sentences) > budget:
+        sentences.pop()
+    if len(sentences) == len(answer.sentences):
+        return answer
+    last = max((n for s in sentences for n in s.citations), default=0)
+    short = answer.short_answer
+    text = " ".join(s.told() for s in sentences)
+    return dataclasses.replace(
+        answer,
+        text=text,
+        sentences=tuple(sentences),
+        citations=tuple(c for c in answer.citations if c.n <= last),
+        short_answer=short if short and short in text else None,
+    )
 
 
 def _lead(answer: Answer) -> Citation | None:

@@ -25,7 +25,7 @@ from datetime import date
 import numpy as np
 
 from ..embedding.embedder import Embedder
-from ..schema import Answer, Passage, Sentence
+from ..schema import ANSWER_SENTENCES, ANSWER_WORDS, Answer, Passage, Sentence
 from ..text.dates import asks_current_state
 from ..text.nlp import NAME, Analysis, Entity, Linguist
 from ..text.words import stems
@@ -75,8 +75,8 @@ class AnswerPolicy:
     runner_up: float = 1.0
     corroboration: float = 0.80
     newest_margin: float = 1.25
-    max_sentences: int = 3
-    max_words: int = 80
+    max_sentences: int = ANSWER_SENTENCES
+    max_words: int = ANSWER_WORDS
     max_candidates: int = 16
 
 
@@ -491,7 +491,7 @@ def _compose(
                 numbering.number(item)
             text = _listed(candidates[i], lists[i])
         sentences.append(Sentence(text, refs, float(similarity[i])))
-    text = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in sentences)
+    text = " ".join(s.told() for s in sentences)
     return Answer(question, text, tuple(numbering.citations), True, tuple(sentences))
 
 

@@ -52,7 +52,6 @@ _NOUN_ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("law bill act", ("LAW",)),
     ("language", ("LANGUAGE", "NORP")),
     ("nationality religion", ("NORP",)),
-    ("name nickname", NAMED),  # "What is the name of the new variant?"
 ]
 _NOUN_TYPES = {w: types for row, types in _NOUN_ROWS for w in re.findall(r"\w+", row)}
 # A measure is a quantity or a count, never a sum of money: that is "how much".
@@ -214,16 +213,7 @@ def _wants(analysis: Analysis) -> tuple[tuple[str, ...], str | None]:
     subject = _copula_subject(tokens, i) if w == "what" and head is None else None
     if subject in _NOUN_TYPES:  # "What was her time?"
         return _NOUN_TYPES[subject], subject
-    if w == "what" and _asks_name(tokens, i):  # "What is the new variant called?"
-        return NAMED, head
     return (NAMED if w == "which" else ()), head
-
-
-def _asks_name(tokens: tuple[Token, ...], i: int) -> bool:
-    """Whether a "what" question asks what something is called or named: it ends in
-    "called" or "named" ("What is it called?", "What was the storm named?")."""
-    words = [t for t in tokens[i + 1 :] if t.pos != "PUNCT"]
-    return len(words) >= 2 and words[-1].text.lower() in ("called", "named", "dubbed")
 
 
 def _head_noun(tokens: tuple[Token, ...], i: int) -> str | None:
