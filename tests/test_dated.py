@@ -36,17 +36,28 @@ def _words(text: str) -> int:
 def test_an_old_answer_says_its_date_and_drops_what_no_longer_fits():
     first = "Voters in Dayton approved the new harbour plan on Tuesday, officials said."
     second = " ".join(["The plan"] + ["was debated for months"] * 9) + "."
-    third = " ".join(["Critics said"] + ["the costs would grow"] * 5) + "."
+    third = " ".join(["Critics said"] + ["the costs would grow"] * 7) + "."
     answer = _answer((first, (1,)), (second, (1, 2)), (third, (3,)))
     assert _words(answer.text) <= ANSWER_WORDS  # within the budget without the note
 
     out = dated(answer, WEEK, current=False)
 
-    assert out.text.startswith("From 1 March 2024, before this week (8 – 14 March 2024): ")
+    assert out.text.startswith("From 1 March 2024, before this week: ")
     assert _words(out.text) <= ANSWER_WORDS
     assert [s.text for s in out.sentences] == [first, second]
     assert [c.n for c in out.citations] == [1, 2]  # [3] was cited only by the dropped one
     assert out.short_answer == "Dayton"
+
+
+def test_the_windows_dates_go_first_when_room_is_short():
+    """An answer that fits with "before this week:" but not with the week's dates keeps
+    every sentence and says the window without its dates."""
+    first = "Voters in Dayton approved the new harbour plan on Tuesday, officials said."
+    second = " ".join(["The plan"] + ["was debated for months"] * 14) + "."
+    answer = _answer((first, (1,)), (second, (1, 2)))
+    out = dated(answer, WEEK, current=False)
+    assert out.text == f"From 1 March 2024, before this week: {answer.text}"
+    assert out.sentences == answer.sentences
 
 
 def test_a_short_old_answer_keeps_every_sentence():
@@ -54,7 +65,7 @@ def test_a_short_old_answer_keeps_every_sentence():
     out = dated(answer, WEEK, current=False)
     assert out.sentences == answer.sentences
     assert out.citations == answer.citations
-    assert out.text.endswith(answer.text)
+    assert out.text == f"From 1 March 2024, before this week (8 – 14 March 2024): {answer.text}"
 
 
 def test_the_first_sentence_stays_however_long():

@@ -7,6 +7,10 @@ the newest article that answers it (the answerer's choice); the reader must stil
 old that state is, since the index is an archive. The date is the one of the article that
 backs the answer's first sentence.
 
+The note is read before the sources, so it counts in the answer's 80 words: the window's
+own dates are left out of it where they would not fit, and then the answer's last
+sentences give way to it.
+
 Not here: reading the window or the current-state cue from the question (text/dates.py).
 """
 
@@ -32,9 +36,16 @@ def dated(answer: Answer, window: Window | None, current: bool) -> Answer:
     else:
         return answer
     if before and window is not None:
-        said += f", before {window.describe().removeprefix('in ')}"
+        # The window's own dates are said only where the answer leaves room for them.
+        full = f"{said}, before {window.describe().removeprefix('in ')}"
+        short = f"{said}, before {window.phrase.removeprefix('in ')}"
+        said = full if _words(answer) + len(full.split()) <= ANSWER_WORDS else short
     answer = _within(answer, ANSWER_WORDS - len(said.split()))
     return dataclasses.replace(answer, text=f"{said}: {answer.text}")
+
+
+def _words(answer: Answer) -> int:
+    return sum(len(s.text.split()) for s in answer.sentences)
 
 
 def _within(answer: Answer, budget: int) -> Answer:
