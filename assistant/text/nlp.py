@@ -227,8 +227,8 @@ def _paragraph_breaks(doc: Any) -> Any:
     """A paragraph break ends a sentence (the senter rarely starts one after a blank line).
 
     The boundaries are read and written as one array: setting `Token.is_sent_start` checks
-    the whole document for a parse each time, which made this a quarter of splitting a
-    long article."""
+    the whole document for a parse each time, a walk per blank line of a long article
+    (docs/performance.md has what it cost)."""
     spaces = np.flatnonzero(doc.to_array("IS_SPACE")[:-1])  # the last token starts none
     breaks = [i + 1 for i in spaces.tolist() if doc[i].text.count("\n") >= 2]
     if breaks:
