@@ -78,7 +78,10 @@ def main() -> None:
     print(table(rows))
     ask50 = percentile(runs["ask() extractive"], 50)
     ret50 = percentile(runs["retrieval alone"], 50)
+    bare50 = percentile(runs["bare Chroma"], 50)
     print(f"\nask() p50 / retrieval p50: {ask50 / ret50:.2f}x")
+    print(f"ask() p50 / bare Chroma p50: {ask50 / bare50:.2f}x")
+    print(f"retrieval p50 / bare Chroma p50: {ret50 / bare50:.2f}x")
 
 
 if __name__ == "__main__":

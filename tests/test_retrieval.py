@@ -341,6 +341,14 @@ def test_a_scoped_vector_search_finds_what_chromas_own_filter_finds(make_assista
     everything = index.dense_search(vector, 3, spare=2)
     assert everything[:3] == index.dense_search(vector, 3) and len(everything) == 5
     assert len(index.dense_search(vector, 2, scope=Scope(sources=("Daily",)), spare=2)) == 4
+    # A search in the question's window, then in the whole index: the unfiltered nearest
+    # chunks are asked of Chroma once, and both searches find what they find alone.
+    seen: dict[int, list[tuple[str, float]]] = {}
+    window = Scope(since=date(2022, 6, 11))
+    scoped = index.dense_search(vector, 2, scope=window, spare=2, seen=seen)
+    assert scoped == index.dense_search(vector, 2, scope=window, spare=2) and 4 in seen
+    again = index.dense_search(vector, 2, spare=2, seen=seen)
+    assert again is seen[4] and again == index.dense_search(vector, 2, spare=2)
     # The keyword side filters inside its query: a scope gets the best hits it allows,
     # however deep in the unscoped list they are.
     words = "port money docks quay opened"

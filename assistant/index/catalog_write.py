@@ -16,6 +16,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from ..schema import Article, Chunk
 from ..sources import canonical_url, path_text
 from . import sentence_codec
@@ -152,13 +154,13 @@ def _insert_chunks(
         )
         rowids.update((chunk_id, rowid) for chunk_id, rowid in rows)
     per_chunk = iter(sentences)
+    placed = [(rowids[c.id], span, v) for _, c in chunks for span, v in next(per_chunk, ())]
+    if not placed:
+        return
+    coded = sentence_codec.encode_many(np.stack([v for _, _, v in placed]))
     db.executemany(
         'INSERT INTO sentence_vectors (chunk, start, "end", vector) VALUES (?,?,?,?)',
-        [
-            (rowids[c.id], start, end, sentence_codec.encode(v))
-            for a, c in chunks
-            for (start, end), v in next(per_chunk, ())
-        ],
+        [(rowid, a, b, row) for (rowid, (a, b), _), row in zip(placed, coded, strict=True)],
     )
 
 

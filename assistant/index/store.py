@@ -179,10 +179,15 @@ class Index:
         where: dict[str, Any] | None = None,
         scope: Scope | None = None,
         spare: int = 0,
+        seen: dict[int, list[tuple[str, float]]] | None = None,
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the `n` nearest chunks, best first, then up to
         `spare` more of the nearest when they come at no extra cost (Chroma's query costs
         the same for 40 results as for 80, and a scoped search reads deeper anyway).
+
+        `seen` keeps the unfiltered searches already made for this vector, by depth: a
+        question searched in its window, then in the whole index, asks Chroma for the same
+        nearest chunks twice otherwise.
 
         `scope` limits the search to a date range and outlets. Chroma's metadata filter
         costs ~20 ms on a few thousand chunks, its search about 1 ms, so the scope is first
@@ -195,13 +200,26 @@ class Index:
             return []
         if scope is not None and where is None:
             for depth in (n * times for times in OVERFETCH):
-                deep = vector_store.nearest(self.collection, vector, depth)
+                deep = self._nearest(vector, depth, seen)
                 allowed = catalog.in_scope(self.db, [cid for cid, _ in deep], scope)
                 kept = [(cid, s) for cid, s in deep if cid in allowed]
                 if len(kept) >= n or len(deep) < depth:  # enough, or all chunks seen
                     return kept[: n + spare]
             return vector_store.nearest(self.collection, vector, n, where, scope)
+        if scope is None and where is None:
+            return self._nearest(vector, n + spare, seen)
         return vector_store.nearest(self.collection, vector, n + spare, where, scope)
+
+    def _nearest(
+        self, vector: np.ndarray, depth: int, seen: dict[int, list[tuple[str, float]]] | None
+    ) -> list[tuple[str, float]]:
+        """The unfiltered search `depth` deep, from `seen` when it was made already."""
+        if seen is not None and depth in seen:
+            return seen[depth]
+        found = vector_store.nearest(self.collection, vector, depth)
+        if seen is not None:
+            seen[depth] = found
+        return found
 
     def keyword_search(
         self, query: str, n: int, scope: Scope | None = None

