@@ -8,6 +8,7 @@ are converted at the edge of the module that uses them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -157,6 +158,16 @@ class Sentence:
     def told(self) -> str:
         """The sentence as the answer's text shows it: its words, then its markers."""
         return f"{self.text} {''.join(f'[{n}]' for n in self.citations)}"
+
+
+def told(sentences: Iterable[Sentence]) -> str:
+    """An answer's text made of its sentences, each told with its markers."""
+    return " ".join(s.told() for s in sentences)
+
+
+def words(sentences: Iterable[Sentence]) -> int:
+    """How many words the sentences hold, their markers not counted."""
+    return sum(len(s.text.split()) for s in sentences)
 
 
 # What an answer may hold before its sources: at most this many sentences and words,

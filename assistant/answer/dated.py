@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..schema import ANSWER_WORDS, Answer, Citation
+from ..schema import ANSWER_WORDS, Answer, Citation, told, words
 from ..text.dates import Window, day_text
 
 
@@ -39,13 +39,9 @@ def dated(answer: Answer, window: Window | None, current: bool) -> Answer:
         # The window's own dates are said only where the answer leaves room for them.
         full = f"{said}, before {window.describe().removeprefix('in ')}"
         short = f"{said}, before {window.phrase.removeprefix('in ')}"
-        said = full if _words(answer) + len(full.split()) <= ANSWER_WORDS else short
+        said = full if words(answer.sentences) + len(full.split()) <= ANSWER_WORDS else short
     answer = _within(answer, ANSWER_WORDS - len(said.split()))
     return dataclasses.replace(answer, text=f"{said}: {answer.text}")
-
-
-def _words(answer: Answer) -> int:
-    return sum(len(s.text.split()) for s in answer.sentences)
 
 
 def _within(answer: Answer, budget: int) -> Answer:
@@ -55,15 +51,15 @@ def _within(answer: Answer, budget: int) -> Answer:
     stays, and so do the sources it and the other kept sentences cite (citations are
     numbered in order of first use, so those are the first ones)."""
     sentences = list(answer.sentences)
-    if not sentences or " ".join(s.told() for s in sentences) != answer.text:
+    if not sentences or told(sentences) != answer.text:
         return answer
-    while len(sentences) > 1 and sum(len(s.text.split()) for s in sentences) > budget:
+    while len(sentences) > 1 and words(sentences) > budget:
         sentences.pop()
     if len(sentences) == len(answer.sentences):
         return answer
     last = max((n for s in sentences for n in s.citations), default=0)
     short = answer.short_answer
-    text = " ".join(s.told() for s in sentences)
+    text = told(sentences)
     return dataclasses.replace(
         answer,
         text=text,

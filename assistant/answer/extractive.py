@@ -25,7 +25,7 @@ from datetime import date
 import numpy as np
 
 from ..embedding.embedder import Embedder
-from ..schema import ANSWER_SENTENCES, ANSWER_WORDS, Answer, Passage, Sentence
+from ..schema import ANSWER_SENTENCES, ANSWER_WORDS, Answer, Passage, Sentence, told
 from ..text.dates import asks_current_state
 from ..text.nlp import NAME, Analysis, Entity, Linguist
 from ..text.words import stems
@@ -491,8 +491,7 @@ def _compose(
                 numbering.number(item)
             text = _listed(candidates[i], lists[i])
         sentences.append(Sentence(text, refs, float(similarity[i])))
-    text = " ".join(s.told() for s in sentences)
-    return Answer(question, text, tuple(numbering.citations), True, tuple(sentences))
+    return Answer(question, told(sentences), tuple(numbering.citations), True, tuple(sentences))
 
 
 def _corroborating(
