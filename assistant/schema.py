@@ -75,6 +75,9 @@ class Passage:
     # The conversation's previous answer cited this article: a follow-up is most likely
     # about it ("When did it happen?"), so the answerer takes weaker evidence from it.
     followed: bool = False
+    # Found outside the calendar window the question names, after the window's own
+    # passages ("this week": older coverage of the story), for context: not answered from.
+    background: bool = False
 
 
 @dataclass(frozen=True)

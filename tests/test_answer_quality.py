@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.answer.base import Span
+from assistant.answer.extractive import _ledes
 from assistant.cli.main import main
+from assistant.schema import Passage
 from tests.conftest import write_jsonl
 
 GENERAL = Path(__file__).parents[1] / "benchmarks" / "questions" / "general.jsonl"
@@ -159,3 +162,19 @@ def test_a_sentence_longer_than_an_answer_may_be_is_not_the_answer(make_assistan
     assert answer.answered
     assert all(len(s.text.split()) <= 80 for s in answer.sentences)
     assert "designed by architect Ilse Varga." in answer.text
+
+
+def test_a_dateline_does_not_take_the_ledes_place():
+    """A scraped story opens "Washington, DC CNN —": the lede, which the answerer prefers,
+    is the sentence after it (it had taken the lede's weight, and a robot went unsaid)."""
+    text = "Washington, DC CNN —\n\nTesla showed a humanoid robot on Friday. It walked slowly."
+    passage = Passage("c", "a", text, 0, len(text), "Tesla AI Day", 0.5)
+    lede = text.index("Tesla")
+    second = text.index("It walked")
+    spans = [
+        Span(0, 0, 20, text[:20]),
+        Span(0, lede, second - 1, text[lede : second - 1]),
+        Span(0, second, len(text), text[second:]),
+    ]
+    assert spans[1].text == "Tesla showed a humanoid robot on Friday."
+    assert _ledes([passage], spans).tolist() == [0.0, 1.0, 0.0]

@@ -100,6 +100,12 @@ class Answerer:
         raise NotImplementedError(f"{type(self).__name__} does not rewrite questions")
 
 
+def is_dateline(sentence: str) -> bool:
+    """Whether a "sentence" is only the dateline a scraped story opens with ("Washington,
+    DC CNN —"): the splitter cuts it off at the dash; it says where, not what."""
+    return sentence.rstrip().endswith(("—", "–", "-"))
+
+
 def gate_closed(passages: Sequence[Passage]) -> bool:
     """Whether no passage is close enough to the question to answer from."""
     return not passages or max(p.score for p in passages) < PASSAGE_GATE

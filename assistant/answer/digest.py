@@ -26,7 +26,7 @@ import numpy as np
 from ..schema import Answer, Passage, Sentence
 from ..text.dates import MONTHS, Window, day_text
 from ..text.words import content_words
-from .base import Numbering, SentenceLookup, Span
+from .base import Numbering, SentenceLookup, Span, is_dateline
 from .extractive import OUTLET_SUFFIX
 
 
@@ -143,7 +143,7 @@ def _lead_sentence(passage: Passage, n: int, sentences: SentenceLookup) -> Span:
     stored = sorted(sentences(passage.article_id, passage.start, passage.end))
     for a, b in stored:
         text = passage.text[a - passage.start : b - passage.start]
-        if len(text.split()) >= 5 and not text.rstrip().endswith(("—", "–", "-")):
+        if len(text.split()) >= 5 and not is_dateline(text):
             return Span(n, a, b, text)
     end = passage.text.find(". ") + 1 or len(passage.text)
     return Span(n, passage.start, passage.start + end, passage.text[:end])

@@ -35,6 +35,7 @@ from .base import (
     SentenceLookup,
     Span,
     gate_closed,
+    is_dateline,
     no_stored_sentences,
     not_covered,
 )
@@ -253,9 +254,12 @@ def _sentences(
     stored: list[dict[tuple[int, int], np.ndarray]],
     linguist: Linguist,
 ) -> list[Span]:
-    """Each passage's sentences: the spans ingest stored vectors for, else spaCy's."""
+    """Each passage's sentences: the spans ingest stored vectors for, else spaCy's. None
+    of a background passage: the question's window has its own answer (search.py)."""
     out = []
     for n, p in enumerate(passages):
+        if p.background:
+            continue
         spans = sorted(stored[n]) or [
             (p.start + a, p.start + b) for a, b in linguist.sentences(p.text)
         ]
@@ -370,6 +374,8 @@ def _ledes(passages: list[Passage], candidates: list[Span]) -> np.ndarray:
     out = np.zeros(len(candidates))
     seen: set[int] = set()
     for i, c in enumerate(candidates):
+        if is_dateline(c.text):  # "Washington, DC CNN —": the lede comes after it
+            continue
         if c.headline or (c.passage not in seen and passages[c.passage].start == 0):
             out[i] = 1.0
         seen.add(c.passage)

@@ -12,7 +12,9 @@
    candidates. A calendar window the question names ("yesterday", "this week", "in
    March") scopes the search to its days whenever it holds articles close enough to the
    question (else, and for a vague "recently", its articles only get a larger
-   multiplier): asked about yesterday, a desk answers from yesterday's news. An
+   multiplier): asked about yesterday, a desk answers from yesterday's news, and fills
+   the places the window's unrelated articles would take with older coverage of the
+   story, as background that the answer does not quote. An
    article's first chunk, its lede, gets a multiplier too: news puts who, what and when
    first.
 4. One passage per article and per story: a near-duplicate (a wire copy, an updated
@@ -68,6 +70,11 @@ class RankingPolicy:
       evidence gate, below which the window's articles do not answer it (a quiz's "which
       holiday was celebrated this week?" answered by last year's article on the holiday);
       the search then falls back to preferring the window.
+    - `window_floor`: in a scoped search, the window's passages less close than this (the
+      answerer's passage gate) are about other stories; their places go to the best
+      passages from outside the window, marked `background`: older coverage that gives
+      context (an LLM reads it, the reader sees it) but is not answered from
+      (docs/evaluation.md, "Background for a window").
     - `duplicate_overlap`: the share of a passage's word 5-grams found in a passage
       already chosen above which it is the same story (a wire copy, an updated version).
     """
@@ -81,6 +88,7 @@ class RankingPolicy:
     window_boost: float = 0.3
     lede_weight: float = 0.4
     window_gate: float = 0.45
+    window_floor: float = 0.30
     duplicate_overlap: float = 0.5
     context_before: int = 3
     context_after: int = 3
@@ -117,7 +125,13 @@ class Retriever:
         if narrowed is not None:
             found = self._search(question, k, narrowed, anchor, window, None, seen)
             if found.passages and max(p.score for p in found.passages) >= self.policy.window_gate:
-                return dataclasses.replace(found, scoped=True)
+                close = [p for p in found.passages if p.score >= self.policy.window_floor]
+                if len(close) < k:  # the window's other articles are about other things
+                    wider = self._search(
+                        question, k, filters, anchor, window, found.query_vector, seen
+                    )
+                    close += _background(close, wider.passages, window, k)
+                return dataclasses.replace(found, passages=close, scoped=True)
             query = found.query_vector
         return self._search(question, k, filters, anchor, window, query, seen)
 
@@ -297,6 +311,20 @@ class Retriever:
             embedded = self.embedder.embed([chunks[i].text for i in found])
             vectors.update(zip(found, embedded, strict=True))
         return {**known, **{i: float(v @ query) for i, v in vectors.items()}}
+
+
+def _background(
+    close: list[Passage], wider: list[Passage], window: Window | None, k: int
+) -> list[Passage]:
+    """The best passages from outside the window, marked `background`, to fill the k
+    slots that the window's own close passages leave."""
+    known = {p.article_id for p in close}
+    outside = [
+        dataclasses.replace(p, background=True)
+        for p in wider
+        if p.article_id not in known and not (window and p.published and p.published in window)
+    ]
+    return outside[: k - len(close)]
 
 
 def _gap(n: int) -> str:
