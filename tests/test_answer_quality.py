@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.answer.base import Span
-from assistant.answer.extractive import _ledes
+from assistant.answer.extractive import _is_note, _ledes
 from assistant.cli.main import main
 from assistant.schema import Passage
 from tests.conftest import write_jsonl
@@ -178,3 +178,12 @@ def test_a_dateline_does_not_take_the_ledes_place():
     ]
     assert spans[1].text == "Tesla showed a humanoid robot on Friday."
     assert _ledes([passage], spans).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_an_editors_note_is_not_news():
+    """ "Editor's note: This page reflects the news from …" was the answer, and "Editor" its
+    short answer, to which state a candidate visited."""
+    assert _is_note("Editor's note: This page reflects the news from the campaign trail.")
+    assert _is_note("Editor’s Note: This story has been updated.")
+    assert _is_note("*This article was produced with a partner.*")
+    assert not _is_note("The editor said the note was found on Tuesday.")

@@ -115,3 +115,14 @@ def test_what_a_question_of_how_or_what_is_asks_about(
     assert (asked.wants[0] if asked.wants else None) == wants
     assert asked.focus == focus
     assert "MONEY" not in asked.wants  # a length or a height is no sum of money
+
+
+def test_a_dash_is_no_answer(linguist: Linguist):
+    """The tagger took a spaced dash for a word of the phrase around "the country": a span
+    of punctuation alone was the bold answer."""
+    sentence = (
+        "In a historic vote on Sunday, voters are expected to elect a woman − most likely "
+        "a former judge − to lead the country, beating its neighbour."
+    )
+    question = "Which country elected its first woman president this week?"
+    assert _short(linguist, question, sentence) is None

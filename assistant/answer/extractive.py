@@ -404,10 +404,15 @@ def _coverage(asked: Asked, passage: Passage) -> float:
 
 
 def _is_note(text: str) -> bool:
-    """Whether a sentence is a note in emphasis, all of it in `*…*` or `_…_` (a
-    disclaimer, an editor's note, a caption): about the article, not news."""
+    """Whether a sentence is a note about the article, not news: all of it in emphasis,
+    `*…*` or `_…_` (a disclaimer, a caption), or an editor's note ("Editor's note: This
+    page reflects the news from …")."""
     text = text.strip()
-    return len(text) > 2 and text[0] in "*_" and text[-1] == text[0]
+    emphasis = len(text) > 2 and text[0] in "*_" and text[-1] == text[0]
+    return emphasis or bool(_EDITORS_NOTE.match(text))
+
+
+_EDITORS_NOTE = re.compile(r"\W*editor[’']?s[’']?\s+note\b", re.I)
 
 
 # A line that is an item of a Markdown or plain-text list: "- ", "* ", "• ", "1. ", "2) ".

@@ -74,8 +74,8 @@ def short_answer(asked: Asked, sentences: Sequence[tuple[str, Analysis, str | No
             found = _by_slot(asked, analysis.tokens, usable) or _by_type(
                 asked, text, usable, mentions
             )
-        if found is not None:
-            return found or None
+        if found is not None:  # a span of punctuation alone ("−") answers nothing
+            return found if any(ch.isalnum() for ch in found) else None
     return None
 
 
