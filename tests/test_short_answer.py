@@ -126,3 +126,27 @@ def test_a_dash_is_no_answer(linguist: Linguist):
     )
     question = "Which country elected its first woman president this week?"
     assert _short(linguist, question, sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        (
+            "Drug makers are selling their inhalers to more patients at what price?",
+            "The list price of the inhalers the company is targeting is roughly $300 each, "
+            "according to a foundation.",
+            "roughly $300",
+        ),
+        (
+            "Which battleground state did the senator visit on Friday?",
+            "The senator spent Friday in the swing state of Arizona, her aides said.",
+            "Arizona",
+        ),
+    ],
+)
+def test_a_noun_with_types_of_its_own_is_answered_by_one_of_them(
+    linguist: Linguist, question: str, sentence: str, expected: str
+):
+    """A price is a sum of money and a state a place: the words before the noun ("list",
+    "swing") are not the answer while the sentence holds an entity of its type."""
+    assert _short(linguist, question, sentence) == expected

@@ -89,6 +89,11 @@ class Asked:
     focus: str | None = None
 
     @property
+    def typed_head(self) -> bool:
+        """Whether the noun asked about has entity types of its own ("which state")."""
+        return self.head in _NOUN_TYPES
+
+    @property
     def wants_names(self) -> bool:
         """Whether a name of unknown type may answer (a person, an organisation ...)."""
         return bool(set(self.wants) & set(NAMED))

@@ -10,7 +10,8 @@ outlet in a dateline ("New York (CNN Business) —"):
    follows it as a title ("Hurricane Fiona").
 2. Else, sentence by sentence, best first: the words that qualify that noun ("dry
    shampoo products" for "which household product"; "country music" for "which music
-   genre", a noun with no entity type of its own);
+   genre", a noun with no entity type of its own; for a noun with types of its own, such
+   as "price" or "state", only when no entity of them answers: "list" is no price);
 3. or the entity that follows the word just before the wh-word in the question ("the
    sale of which team" -> "the sale of the Denver Broncos");
 4. or the entity of the best type; among several, the one the other chosen sentences
@@ -68,12 +69,16 @@ def short_answer(asked: Asked, sentences: Sequence[tuple[str, Analysis, str | No
             if found is not None:
                 return found
     for text, analysis, named in read:
-        found = _by_qualifier(asked, text, analysis.tokens) if asked.head else None
+        found = None
+        if asked.head and not asked.typed_head:
+            found = _by_qualifier(asked, text, analysis.tokens)
         if found is None and asked.wants:
             usable = [e for e in named if _wanted(asked, e) and not asked.in_question(e.text)]
             found = _by_slot(asked, analysis.tokens, usable) or _by_type(
                 asked, text, usable, mentions
             )
+        if found is None and asked.typed_head:
+            found = _by_qualifier(asked, text, analysis.tokens)
         if found is not None:  # a span of punctuation alone ("−") answers nothing
             return found if any(ch.isalnum() for ch in found) else None
     return None
