@@ -5,7 +5,10 @@
     .venv/bin/python benchmarks/ingest.py --backend onnx-int8
 
 Three pipelines, each in a fresh process, model loading (the encoder's, and spaCy's
-sentence splitter's for ours) excluded from every timing:
+sentence splitter's for ours) excluded from every timing. Ours and bare run in turns,
+`--rounds` times (ours first in odd rounds, bare first in even ones), and the ratio is the
+median of the rounds': a machine's load drifts over minutes, and a ratio of two runs made
+one after the other measures that drift as much as the pipelines.
   ours      Assistant.ingest of the corpus file (read, chunk, embed, Chroma + catalog),
             then the same call again on the unchanged corpus (re-ingest);
   bare      the model's encode() alone on exactly the texts ours embeds: the limit;
@@ -18,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from common import cache_dir, child, emit, our_texts, subset, table
 
@@ -100,6 +105,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N articles")
     parser.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     parser.add_argument("--skip-tutorial", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of ours and bare")
     parser.add_argument("--run", choices=["ours", "bare", "tutorial"], help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -109,15 +115,30 @@ def main() -> None:
         return run_bare(args.corpus, args.backend)
     if args.run == "tutorial":
         return run_tutorial(args.corpus)
-    report(subset(args.limit), args.backend, args.skip_tutorial)
+    report(subset(args.limit), args.backend, args.skip_tutorial, max(1, args.rounds))
 
 
-def report(corpus: Path, backend: str, skip_tutorial: bool) -> None:
+def in_turns(common: list[str], rounds: int) -> tuple[dict[str, Any], dict[str, Any], list[float]]:
+    """Ours and bare, `rounds` times in alternating order: the median round of each, and
+    every round's ratio of chunks per second."""
+    ours, bare, ratios = [], [], []
+    for n in range(rounds):
+        order = ("ours", "bare") if n % 2 == 0 else ("bare", "ours")
+        got = {run: child("ingest.py", "--run", run, *common) for run in order}
+        ours.append(got["ours"])
+        bare.append(got["bare"])
+        ratios.append(
+            (got["ours"]["chunks"] / got["ours"]["seconds"])
+            / (got["bare"]["chunks"] / got["bare"]["seconds"])
+        )
+    middle = sorted(range(rounds), key=lambda i: ratios[i])[rounds // 2]
+    return ours[middle], bare[middle], ratios
+
+
+def report(corpus: Path, backend: str, skip_tutorial: bool, rounds: int) -> None:
     common = ["--corpus", str(corpus), "--backend", backend]
-    runs = {
-        f"ours ({backend})": child("ingest.py", "--run", "ours", *common),
-        f"bare encode ({backend})": child("ingest.py", "--run", "bare", *common),
-    }
+    ours_run, bare_run, ratios = in_turns(common, rounds)
+    runs = {f"ours ({backend})": ours_run, f"bare encode ({backend})": bare_run}
     if not skip_tutorial:
         runs["LangChain tutorial (torch)"] = child("ingest.py", "--run", "tutorial", *common)
     rows = [["pipeline", "articles", "chunks", "seconds", "articles/s", "chunks/s", "peak MB"]]
@@ -137,7 +158,9 @@ def report(corpus: Path, backend: str, skip_tutorial: bool) -> None:
     print(table(rows))
     ours, bare = runs[f"ours ({backend})"], runs[f"bare encode ({backend})"]
     rate = lambda r, unit: r[unit] / r["seconds"]  # noqa: E731
-    print(f"\nours / bare encode, chunks/s: {rate(ours, 'chunks') / rate(bare, 'chunks'):.2f}x")
+    each = ", ".join(f"{r:.2f}x" for r in ratios)
+    print(f"\nours / bare encode, chunks/s: {statistics.median(ratios):.2f}x (median; {each})")
+    assert abs(rate(ours, "chunks") / rate(bare, "chunks") - statistics.median(ratios)) < 1e-9
     if "LangChain tutorial (torch)" in runs:
         tut = runs["LangChain tutorial (torch)"]
         print(f"ours / tutorial, articles/s: {rate(ours, 'articles') / rate(tut, 'articles'):.2f}x")
