@@ -124,7 +124,8 @@ class ExtractiveAnswerer(Answerer):
         scores[(similarity < policy.sentence_gate) & ~evidence] = -np.inf
         scores[[_is_note(c.text) for c in candidates]] = -np.inf
         # A sentence longer than the whole answer may be is no short answer to anything.
-        scores[[len(c.text.split()) > policy.max_words for c in candidates]] = -np.inf
+        lengths = [len(c.text.split()) for c in candidates]  # in words
+        scores[[n > policy.max_words for n in lengths]] = -np.inf
         if asked.wants or asked.wants_names:  # else no entity can add to a score
             top = [int(i) for i in np.argsort(-scores)[: policy.typed] if np.isfinite(scores[i])]
             self._read(top, candidates, read)
@@ -137,7 +138,7 @@ class ExtractiveAnswerer(Answerer):
             return not_covered(question, passages)
         if asks_current_state(question):
             order = self._newest_first(asked, order, scores, passages, candidates)
-        chosen = self._choose(order, scores, vectors, overlap, candidates)
+        chosen = self._choose(order, scores, vectors, lengths)
         chosen, lists = _with_lists(chosen, candidates, spans, passages, policy.max_words)
         self._read(chosen, candidates, read)
         told = []
@@ -229,23 +230,22 @@ class ExtractiveAnswerer(Answerer):
         order: list[int],
         scores: np.ndarray,
         vectors: np.ndarray,
-        overlap: np.ndarray,
-        candidates: list[Span],
+        lengths: list[int],
     ) -> list[int]:
         """The best sentence, and runners-up that are as close, as much on the question's
-        words, and not a restatement of one already chosen, within the word budget."""
+        words, and not a restatement of one already chosen, within the word budget
+        (`lengths`: each candidate's words)."""
         policy = self.policy
         best = order[0]
         chosen = [best]
-        words = len(candidates[best].text.split())
+        words = lengths[best]
         for i in order[1:]:
             if len(chosen) >= policy.max_sentences or scores[i] < scores[best] - policy.runner_up:
                 break
-            length = len(candidates[i].text.split())
             new = all(vectors[i] @ vectors[j] < policy.corroboration for j in chosen)
-            if new and words + length <= policy.max_words:
+            if new and words + lengths[i] <= policy.max_words:
                 chosen.append(i)
-                words += length
+                words += lengths[i]
         return chosen
 
 

@@ -179,7 +179,7 @@ class SqlBM25:
             )
             .fetchone()
         )
-        return [lexeme for lexeme in lexemes if len(lexeme) > 1], int(total), float(mean) or 1.0
+        return [lexeme for lexeme in lexemes if len(lexeme) > 1], *_stats(total, mean)
 
     def _counts(self, lexemes: list[str]) -> dict[str, int]:
         """How many chunks hold each word: kept if read less than CORPUS_TTL ago, else
@@ -205,8 +205,7 @@ class SqlBM25:
 
     def corpus(self) -> tuple[int, float]:
         """How many chunks there are and their mean length in words, as committed now."""
-        total, mean = self._db().execute(_CORPUS).fetchone()
-        return int(total), float(mean) or 1.0
+        return _stats(*self._db().execute(_CORPUS).fetchone())
 
 
 # The chunk count and mean length from `chunk_stats`: the mean is the numeric quotient
@@ -215,6 +214,11 @@ class SqlBM25:
 _CORPUS = """SELECT coalesce(sum(chunks), 0),
                      coalesce(sum(length) / nullif(sum(measured), 0), 1)
               FROM chunk_stats"""
+
+
+def _stats(total: Any, mean: Any) -> tuple[int, float]:
+    """A `_CORPUS` row as numbers: the chunk count, and a mean length that is never 0."""
+    return int(total), float(mean) or 1.0
 
 
 def _first_round(terms: list[Term], n: int) -> int:
